@@ -1,0 +1,294 @@
+/* FUSE lowlevel operations.  Each one asks the tree (passed as the session's
+ * userdata) and turns the answer into a reply; nothing here knows what a
+ * provider, an instance or a spec is. */
+#include <errno.h>
+#include <string.h>
+#include "gpufs/log.h"
+#include "gpufs/tree.h"
+#include "fs.h"
+
+static struct gpufs_tree *tree_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct gpufs_handle *handle_of(const struct fuse_file_info *fi)
+{
+	return (struct gpufs_handle *)(uintptr_t)fi->fh;
+}
+
+static void reply_entry(fuse_req_t req, const struct gpufs_entry *entry)
+{
+	struct fuse_entry_param param = {
+	    .ino = entry->ino,
+	    .attr = entry->attr,
+	    .attr_timeout = entry->attr_timeout,
+	    .entry_timeout = entry->entry_timeout,
+	};
+
+	fuse_reply_entry(req, &param);
+}
+
+static void apply_open_flags(struct fuse_file_info *fi, const struct gpufs_open_flags *flags)
+{
+	fi->direct_io = flags->direct_io;
+	fi->keep_cache = flags->keep_cache;
+	fi->nonseekable = flags->nonseekable;
+}
+
+static void fs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* Writes must reach us as the user makes them: a bad spec line has to
+	 * fail the write(2) that carried it. */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* A changed mtime drops the page cache: that is how value files stay
+	 * fresh while hot reads never leave the kernel. */
+	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+}
+
+static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct gpufs_entry entry;
+	int rc = gpufs_tree_lookup(tree_of(req), parent, name, &entry);
+
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		reply_entry(req, &entry);
+}
+
+static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stat attr;
+	double timeout = 0;
+	int rc = gpufs_tree_getattr(tree_of(req), ino, &attr, &timeout);
+
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &attr, timeout);
+}
+
+/* Only truncation is meaningful (O_TRUNC on ctl and spec files); the mode,
+ * owner and times of a provider's values are not the user's to set. */
+static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct stat now;
+	double timeout = 0;
+	int rc;
+
+	if (to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+		       FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		rc = gpufs_tree_truncate(tree_of(req), ino, attr->st_size, &now);
+	else if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+			   FUSE_SET_ATTR_MTIME_NOW))
+		rc = -EPERM; /* nobody else may touch timestamps */
+	else
+		rc = gpufs_tree_getattr(tree_of(req), ino, &now, &timeout);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &now, 0);
+}
+
+static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char *target = NULL;
+	int rc = gpufs_tree_readlink(tree_of(req), ino, &target);
+
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, target);
+	g_free(target);
+}
+
+static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct gpufs_dir *dir = NULL;
+	int rc = gpufs_tree_opendir(tree_of(req), ino, &dir);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uintptr_t)dir;
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		gpufs_tree_releasedir(dir); /* the opener was interrupted */
+}
+
+struct dir_buffer {
+	fuse_req_t req;
+	char *buf;
+	size_t size;
+	size_t used;
+};
+
+static gboolean fill_dir(void *ctx, const char *name, const struct stat *attr, off_t next)
+{
+	struct dir_buffer *b = ctx;
+	size_t need = fuse_add_direntry(b->req, NULL, 0, name, NULL, 0);
+
+	if (b->used + need > b->size)
+		return FALSE;
+	fuse_add_direntry(b->req, b->buf + b->used, b->size - b->used, name, attr, next);
+	b->used += need;
+	return TRUE;
+}
+
+static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct dir_buffer b = {.req = req, .buf = g_malloc(size), .size = size};
+
+	gpufs_tree_readdir((struct gpufs_dir *)(uintptr_t)fi->fh, off, fill_dir, &b);
+	fuse_reply_buf(req, b.buf, b.used);
+	g_free(b.buf);
+}
+
+static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	gpufs_tree_releasedir((struct gpufs_dir *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct gpufs_handle *handle = NULL;
+	struct gpufs_open_flags flags;
+	int rc = gpufs_tree_open(tree_of(req), ino, fi->flags, &handle, &flags);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uintptr_t)handle;
+	apply_open_flags(fi, &flags);
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		gpufs_tree_release(tree_of(req), ino, handle);
+}
+
+static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct gpufs_handle *handle = NULL;
+	struct gpufs_open_flags flags;
+	struct gpufs_entry entry;
+	int rc =
+	    gpufs_tree_create(tree_of(req), parent, name, mode, fi->flags, &entry, &handle, &flags);
+	struct fuse_entry_param param;
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	param = (struct fuse_entry_param){
+	    .ino = entry.ino,
+	    .attr = entry.attr,
+	    .attr_timeout = entry.attr_timeout,
+	    .entry_timeout = entry.entry_timeout,
+	};
+	fi->fh = (uintptr_t)handle;
+	apply_open_flags(fi, &flags);
+	if (fuse_reply_create(req, &param, fi) == -ENOENT)
+		gpufs_tree_release(tree_of(req), entry.ino, handle);
+}
+
+static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	GBytes *data = NULL;
+	int rc = gpufs_tree_read(tree_of(req), ino, handle_of(fi), off, size, &data);
+	gsize length;
+	const void *bytes;
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	bytes = g_bytes_get_data(data, &length);
+	fuse_reply_buf(req, bytes, length);
+	g_bytes_unref(data);
+}
+
+static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	ssize_t rc = gpufs_tree_write(tree_of(req), ino, handle_of(fi), buf, size, off);
+
+	if (rc < 0)
+		fuse_reply_err(req, (int)-rc);
+	else
+		fuse_reply_write(req, (size_t)rc);
+}
+
+static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	int rc = gpufs_tree_flush(tree_of(req), ino, handle_of(fi));
+
+	fuse_reply_err(req, -rc);
+}
+
+static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	gpufs_tree_release(tree_of(req), ino, handle_of(fi));
+	fuse_reply_err(req, 0);
+}
+
+static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, -gpufs_tree_unlink(tree_of(req), parent, name));
+}
+
+/* Nothing remote is ever renamed, made or removed through the namespace. */
+static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs st = {.f_bsize = 4096, .f_frsize = 4096, .f_namemax = 255};
+
+	fuse_reply_statfs(req, &st);
+}
+
+const struct fuse_lowlevel_ops gpufs_fs_ops = {
+    .init = fs_init,
+    .lookup = fs_lookup,
+    .getattr = fs_getattr,
+    .setattr = fs_setattr,
+    .readlink = fs_readlink,
+    .mkdir = fs_mkdir,
+    .unlink = fs_unlink,
+    .rmdir = fs_rmdir,
+    .rename = fs_rename,
+    .open = fs_open,
+    .read = fs_read,
+    .write = fs_write,
+    .flush = fs_flush,
+    .release = fs_release,
+    .opendir = fs_opendir,
+    .readdir = fs_readdir,
+    .releasedir = fs_releasedir,
+    .statfs = fs_statfs,
+    .create = fs_create,
+};

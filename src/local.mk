@@ -1,0 +1,31 @@
+# libgpufs: everything but the FUSE front and main(), so unit tests link it.
+noinst_LIBRARIES += libgpufs.a
+libgpufs_a_SOURCES = \
+	src/account.c \
+	src/cache.c \
+	src/config.c \
+	src/http.c \
+	src/log.c \
+	src/model.c \
+	src/provider.c \
+	src/spec.c \
+	src/tree.c \
+	src/util.c \
+	src/providers/runcrate.c \
+	include/gpufs/account.h \
+	include/gpufs/cache.h \
+	include/gpufs/config.h \
+	include/gpufs/http.h \
+	include/gpufs/log.h \
+	include/gpufs/model.h \
+	include/gpufs/provider.h \
+	include/gpufs/spec.h \
+	include/gpufs/tree.h \
+	include/gpufs/util.h
+
+GPUFS_LIBS = libgpufs.a $(CURL_LIBS) $(JSONC_LIBS) $(GLIB_LIBS) -lm
+
+bin_PROGRAMS += gpufs
+gpufs_SOURCES = src/main.c src/fs.c src/fs.h
+gpufs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
+gpufs_LDADD = $(GPUFS_LIBS) $(FUSE_LIBS)

@@ -1,0 +1,232 @@
+/* gpufs: options, configuration and start-up.
+ *
+ * Start-up follows sshfs: everything that can fail for a reason the user can
+ * fix (options, the config file, keys, the mount itself) fails on the
+ * terminal before the daemon forks.  Nothing made before the fork starts a
+ * thread: libcurl connects lazily, on the first request. */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fuse_lowlevel.h>
+#include "gpufs/account.h"
+#include "gpufs/config.h"
+#include "gpufs/http.h"
+#include "gpufs/log.h"
+#include "gpufs/tree.h"
+#include "fs.h"
+
+#define DEFAULT_TTL_S 5.0
+/* Value files are re-checked by the kernel at most this often; the TTL still
+ * bounds how often the provider is asked. */
+#define MAX_ATTR_TIMEOUT_S 1.0
+#define MAX_THREADS	   32
+
+struct options {
+	char *config;
+	char *ttl;
+	char *timeout;
+	char *connect_timeout;
+	int read_only;
+};
+
+#define GPUFS_OPT(t, p)                                                                            \
+	{                                                                                          \
+		t, offsetof(struct options, p), 1                                                  \
+	}
+
+static const struct fuse_opt option_spec[] = {
+    GPUFS_OPT("config=%s", config),
+    GPUFS_OPT("ttl=%s", ttl),
+    GPUFS_OPT("timeout=%s", timeout),
+    GPUFS_OPT("connect_timeout=%s", connect_timeout),
+    GPUFS_OPT("ro", read_only),
+    FUSE_OPT_KEY("ro", FUSE_OPT_KEY_KEEP), /* the kernel should know too */
+    FUSE_OPT_END,
+};
+
+static void usage(const char *progname)
+{
+	printf("usage: %s [options] MOUNTPOINT\n"
+	       "\n"
+	       "Shows the GPU machines you rent from cloud providers as files.\n"
+	       "\n"
+	       "gpufs options:\n"
+	       "    -o config=PATH         configuration file\n"
+	       "                           (default $XDG_CONFIG_HOME/gpufs/config)\n"
+	       "    -o ro                  read-only: nothing is created, changed or deleted\n"
+	       "    -o ttl=SECONDS         how long fetched values are reused (default %g)\n"
+	       "    -o timeout=SECONDS     longest a provider request may take (default 20)\n"
+	       "    -o connect_timeout=SECONDS  longest a connection may take (default 5)\n"
+	       "    -f                     stay in the foreground\n"
+	       "    -d                     debug: log every request (never keys) and FUSE traffic\n"
+	       "    -h, --help             print this help\n"
+	       "    -V, --version          print the version\n"
+	       "\n"
+	       "FUSE options:\n",
+	       progname, DEFAULT_TTL_S);
+	fuse_lowlevel_help();
+}
+
+static gboolean parse_seconds(const char *name, const char *text, double fallback, double *out)
+{
+	char *end = NULL;
+	double value;
+
+	if (!text) {
+		*out = fallback;
+		return TRUE;
+	}
+	value = g_ascii_strtod(text, &end);
+	if (!*text || *end || value < 0 || value > 86400) {
+		fprintf(stderr, "gpufs: -o %s=%s: expected seconds, e.g. %s=%g\n", name, text, name,
+			fallback);
+		return FALSE;
+	}
+	*out = value;
+	return TRUE;
+}
+
+struct settings {
+	struct gpufs_mount_options mount;
+	struct gpufs_tree_options tree;
+};
+
+static gboolean settings_from(const struct options *opts, struct settings *s)
+{
+	double ttl, timeout, connect_timeout;
+
+	if (!parse_seconds("ttl", opts->ttl, DEFAULT_TTL_S, &ttl) ||
+	    !parse_seconds("timeout", opts->timeout, 20, &timeout) ||
+	    !parse_seconds("connect_timeout", opts->connect_timeout, 5, &connect_timeout))
+		return FALSE;
+	s->mount = (struct gpufs_mount_options){
+	    .ttl_us = (gint64)(ttl * G_USEC_PER_SEC),
+	    .read_only = opts->read_only,
+	    .timeout_ms = (long)(timeout * 1000),
+	    .connect_timeout_ms = (long)(connect_timeout * 1000),
+	};
+	s->tree = (struct gpufs_tree_options){
+	    .uid = getuid(),
+	    .gid = getgid(),
+	    .read_only = opts->read_only,
+	    .attr_timeout = MIN(ttl, MAX_ATTR_TIMEOUT_S),
+	    .entry_timeout = MIN(ttl, MAX_ATTR_TIMEOUT_S),
+	};
+	return TRUE;
+}
+
+static GPtrArray *make_accounts(const struct gpufs_config *config,
+				const struct gpufs_mount_options *mount)
+{
+	GPtrArray *accounts = g_ptr_array_new_with_free_func((GDestroyNotify)gpufs_account_free);
+
+	for (guint i = 0; i < config->accounts->len; i++)
+		g_ptr_array_add(accounts, gpufs_account_new(config->accounts->pdata[i], mount));
+	return accounts;
+}
+
+static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
+	       struct gpufs_config *config, const struct settings *s)
+{
+	struct fuse_loop_config *loop = NULL;
+	struct fuse_session *session;
+	struct gpufs_tree *tree;
+	int rc = 1;
+
+	gpufs_http_global_init();
+	tree = gpufs_tree_new(make_accounts(config, &s->mount), &s->tree);
+	session = fuse_session_new(args, &gpufs_fs_ops, sizeof(gpufs_fs_ops), tree);
+	if (!session)
+		goto out_tree;
+	if (fuse_set_signal_handlers(session) != 0)
+		goto out_session;
+	if (fuse_session_mount(session, cmd->mountpoint) != 0)
+		goto out_signals;
+	if (fuse_daemonize(cmd->foreground) != 0)
+		goto out_unmount;
+	if (!cmd->foreground)
+		gpufs_log_use_syslog(TRUE);
+	gpufs_info("mounted %u account(s) at %s", config->accounts->len, cmd->mountpoint);
+
+	loop = fuse_loop_cfg_create();
+	fuse_loop_cfg_set_clone_fd(loop, cmd->clone_fd);
+	/* Handlers block on HTTP: allow more waiting threads than the default. */
+	fuse_loop_cfg_set_max_threads(loop, MAX_THREADS);
+	fuse_loop_cfg_set_idle_threads(loop, cmd->max_idle_threads);
+	rc = cmd->singlethread ? fuse_session_loop(session) : fuse_session_loop_mt(session, loop);
+	fuse_loop_cfg_destroy(loop);
+out_unmount:
+	fuse_session_unmount(session);
+out_signals:
+	fuse_remove_signal_handlers(session);
+out_session:
+	fuse_session_destroy(session);
+out_tree:
+	gpufs_tree_free(tree);
+	gpufs_http_global_cleanup();
+	return rc ? 1 : 0;
+}
+
+static void add_default_mount_options(struct fuse_args *args)
+{
+	/* Private by default: the kernel checks the modes, and no allow_other. */
+	fuse_opt_add_arg(args, "-odefault_permissions,fsname=gpufs,subtype=gpufs");
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts cmd = {0};
+	struct options opts = {0};
+	struct gpufs_config *config = NULL;
+	g_autofree char *errmsg = NULL;
+	g_autofree char *config_path = NULL;
+	struct settings settings;
+	int rc = 1;
+
+	if (fuse_opt_parse(&args, &opts, option_spec, NULL) != 0)
+		return 1;
+	if (fuse_parse_cmdline(&args, &cmd) != 0)
+		return 1;
+	if (cmd.show_help) {
+		usage(argv[0]);
+		rc = 0;
+		goto out;
+	}
+	if (cmd.show_version) {
+		printf("gpufs %s\nFUSE library version %s\n", PACKAGE_VERSION, fuse_pkgversion());
+		rc = 0;
+		goto out;
+	}
+	if (!cmd.mountpoint) {
+		fprintf(stderr, "gpufs: no mountpoint given (try %s --help)\n", argv[0]);
+		goto out;
+	}
+	if (cmd.debug)
+		gpufs_log_set_level(GPUFS_LOG_DEBUG);
+	else if (cmd.foreground)
+		gpufs_log_set_level(GPUFS_LOG_INFO);
+	if (!settings_from(&opts, &settings))
+		goto out;
+	config_path = opts.config ? g_strdup(opts.config) : gpufs_config_default_path();
+	if (gpufs_config_load(config_path, &config, &errmsg) < 0) {
+		fprintf(stderr, "gpufs: %s\n", errmsg);
+		goto out;
+	}
+	add_default_mount_options(&args);
+	rc = run(&args, &cmd, config, &settings);
+out:
+	gpufs_config_free(config);
+	free(cmd.mountpoint);
+	fuse_opt_free_args(&args);
+	g_free(opts.config);
+	g_free(opts.ttl);
+	g_free(opts.timeout);
+	g_free(opts.connect_timeout);
+	return rc;
+}

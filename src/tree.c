@@ -1,0 +1,1187 @@
+/* The namespace under the mountpoint (see tree.h).
+ *
+ * Nodes are created on first lookup and live as long as the mount, so an
+ * inode number always means the same file.  Every file node keeps a snapshot
+ * of its bytes; the snapshot is replaced only while answering lookup or
+ * getattr, so the size the kernel holds and the bytes a read returns come
+ * from the same rendering. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+#include "gpufs/account.h"
+#include "gpufs/log.h"
+#include "gpufs/tree.h"
+
+#define ROOT_INO 1
+
+enum node_kind {
+	NODE_ROOT,
+	NODE_README,
+	NODE_ACCOUNT,
+	NODE_INSTANCES, /* <account>/instances/ */
+	NODE_INSTANCE,	/* <account>/instances/<id>/ */
+	NODE_FIELD,	/* a common value file; index = enum gpufs_field */
+	NODE_EXTRA,	/* a provider-only value file; index into extra_files */
+	NODE_JSON,
+	NODE_CTL,
+	NODE_BY_NAME, /* <account>/by-name/ */
+	NODE_LINK,    /* <account>/by-name/<name> */
+	NODE_OFFERS,
+	NODE_BALANCE,
+	NODE_NEW,  /* <account>/new/ */
+	NODE_SPEC, /* <account>/new/<file> */
+};
+
+/* A spec file's life: written, then applied once at the first flush. */
+struct spec_file {
+	GMutex lock; /* serialises flushes of one file */
+	struct gpufs_spec_builder *builder;
+	GString *text;	  /* what was written, shown until applied */
+	gboolean applied; /* a result exists; no second spec */
+	gboolean sent;	  /* the provider was asked: never again */
+	char *result;	  /* new id, or "error: ..." */
+};
+
+struct node {
+	uint64_t ino;
+	enum node_kind kind;
+	struct node *parent;
+	char *name;
+	struct gpufs_account *account; /* the account this node is under */
+	const char *instance_id;       /* instance dirs and their files */
+	int index;
+	GBytes *content; /* files: the snapshot; links: the target */
+	struct timespec mtime;
+	struct spec_file *spec;
+	GPtrArray *specs; /* NODE_NEW: its spec nodes */
+	gboolean unlinked;
+};
+
+struct gpufs_handle {
+	struct node *node;
+	gboolean wrote;
+};
+
+struct dir_entry {
+	char *name;
+	uint64_t ino;
+	mode_t mode;
+};
+
+struct gpufs_dir {
+	GArray *entries; /* struct dir_entry */
+};
+
+struct gpufs_tree {
+	struct gpufs_tree_options options;
+	GPtrArray *accounts;
+	GMutex lock;	   /* nodes, names, snapshots, spec lists */
+	GPtrArray *nodes;  /* index ino - 1 */
+	GHashTable *names; /* "<parent ino>/<name>" -> struct node * */
+	struct timespec mount_time;
+	GBytes *readme;
+};
+
+static const char readme_text[] =
+    "gpufs: your rented GPU machines as files.  See gpufs(1).\n"
+    "\n"
+    "<account>/instances/<id>/     one directory per instance, one value per file:\n"
+    "    id name status provider_status ip ssh gpu_type gpu_count cpu_cores\n"
+    "    memory_gb disk_gb region image cost_per_hour created_at error json\n"
+    "    status is one of: pending running stopping stopped terminating terminated error\n"
+    "<account>/instances/<id>/ctl  write a verb (echo terminate > ctl); cat it for the verbs\n"
+    "<account>/by-name/<name>      a link to the instance of that name\n"
+    "<account>/offers              what can be rented, cheapest first, tab-separated\n"
+    "<account>/new/<file>          write key=value lines (offer=, gpu_type=, image=, ...)\n"
+    "                              and close: one instance is created, and the file then\n"
+    "                              reads back its id, or \"error: <reason>\"\n";
+
+/* ---- nodes ---- */
+
+static struct timespec now_realtime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts;
+}
+
+static char *name_key(uint64_t parent, const char *name)
+{
+	return g_strdup_printf("%" G_GUINT64_FORMAT "/%s", parent, name);
+}
+
+/* Finds or makes the child @name of @parent.  Called with the lock held. */
+static struct node *child_locked(struct gpufs_tree *tree, struct node *parent, const char *name,
+				 enum node_kind kind, int index)
+{
+	char *key = name_key(parent ? parent->ino : 0, name);
+	struct node *node = g_hash_table_lookup(tree->names, key);
+
+	if (node) {
+		g_free(key);
+		return node;
+	}
+	node = g_new0(struct node, 1);
+	node->kind = kind;
+	node->parent = parent;
+	node->name = g_strdup(name);
+	node->index = index;
+	node->mtime = tree->mount_time;
+	if (parent) {
+		node->account = parent->account;
+		node->instance_id =
+		    parent->kind == NODE_INSTANCE ? parent->name : parent->instance_id;
+	}
+	if (kind == NODE_INSTANCE)
+		node->instance_id = node->name;
+	g_ptr_array_add(tree->nodes, node);
+	node->ino = tree->nodes->len;
+	g_hash_table_insert(tree->names, key, node);
+	return node;
+}
+
+static struct node *child(struct gpufs_tree *tree, struct node *parent, const char *name,
+			  enum node_kind kind, int index)
+{
+	struct node *node;
+
+	g_mutex_lock(&tree->lock);
+	node = child_locked(tree, parent, name, kind, index);
+	g_mutex_unlock(&tree->lock);
+	return node;
+}
+
+static struct node *node_get(struct gpufs_tree *tree, uint64_t ino)
+{
+	struct node *node = NULL;
+
+	g_mutex_lock(&tree->lock);
+	if (ino >= 1 && ino <= tree->nodes->len)
+		node = tree->nodes->pdata[ino - 1];
+	g_mutex_unlock(&tree->lock);
+	return node;
+}
+
+static void spec_file_free(struct spec_file *spec)
+{
+	if (!spec)
+		return;
+	gpufs_spec_builder_free(spec->builder);
+	g_string_free(spec->text, TRUE);
+	g_free(spec->result);
+	g_mutex_clear(&spec->lock);
+	g_free(spec);
+}
+
+static void node_free(struct node *node)
+{
+	g_free(node->name);
+	if (node->content)
+		g_bytes_unref(node->content);
+	spec_file_free(node->spec);
+	if (node->specs)
+		g_ptr_array_unref(node->specs);
+	g_free(node);
+}
+
+struct gpufs_tree *gpufs_tree_new(GPtrArray *accounts, const struct gpufs_tree_options *options)
+{
+	struct gpufs_tree *tree = g_new0(struct gpufs_tree, 1);
+	struct node *root;
+
+	tree->options = *options;
+	tree->accounts = accounts;
+	g_mutex_init(&tree->lock);
+	tree->nodes = g_ptr_array_new_with_free_func((GDestroyNotify)node_free);
+	tree->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	tree->mount_time = now_realtime();
+	tree->readme = g_bytes_new_static(readme_text, sizeof(readme_text) - 1);
+	root = child(tree, NULL, "/", NODE_ROOT, 0);
+	g_assert(root->ino == ROOT_INO);
+	return tree;
+}
+
+void gpufs_tree_free(struct gpufs_tree *tree)
+{
+	if (!tree)
+		return;
+	g_hash_table_destroy(tree->names);
+	g_ptr_array_unref(tree->nodes);
+	g_ptr_array_unref(tree->accounts);
+	g_bytes_unref(tree->readme);
+	g_mutex_clear(&tree->lock);
+	g_free(tree);
+}
+
+static struct gpufs_account *account_named(struct gpufs_tree *tree, const char *name)
+{
+	for (guint i = 0; i < tree->accounts->len; i++) {
+		struct gpufs_account *account = tree->accounts->pdata[i];
+
+		if (strcmp(account->name, name) == 0)
+			return account;
+	}
+	return NULL;
+}
+
+static gboolean is_dir(const struct node *node)
+{
+	switch (node->kind) {
+	case NODE_ROOT:
+	case NODE_ACCOUNT:
+	case NODE_INSTANCES:
+	case NODE_INSTANCE:
+	case NODE_BY_NAME:
+	case NODE_NEW:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+/* Files whose bytes change under the user's own writes are never cached by
+ * the kernel; value files are, and are invalidated by their mtime. */
+static gboolean is_uncached(const struct node *node)
+{
+	return node->kind == NODE_SPEC || node->kind == NODE_CTL;
+}
+
+/* ---- rendering ---- */
+
+static GBytes *line_bytes(const char *value)
+{
+	if (!value || !*value)
+		return g_bytes_new_static("", 0);
+	return g_bytes_new_take(g_strdup_printf("%s\n", value), strlen(value) + 1);
+}
+
+static char *stale_note(const struct gpufs_cache_result *result)
+{
+	gint64 age_s = (g_get_monotonic_time() - result->stale_since) / G_USEC_PER_SEC;
+	g_autoptr(GDateTime) since = g_date_time_new_now_utc();
+	g_autoptr(GDateTime) then = g_date_time_add_seconds(since, -(gdouble)age_s);
+	g_autofree char *when = g_date_time_format(then, "%Y-%m-%dT%H:%M:%SZ");
+
+	return g_strdup_printf("stale since %s: %s", when,
+			       result->error ? result->error : "provider unreachable");
+}
+
+/* `error`: our own last failure first, then staleness, then the provider's. */
+static GBytes *render_error(struct node *node, struct gpufs_instance *inst,
+			    const struct gpufs_cache_result *result)
+{
+	g_autofree char *local = gpufs_account_last_error(node->account, node->instance_id);
+	g_autofree char *stale = NULL;
+
+	if (local)
+		return line_bytes(local);
+	if (result->stale) {
+		stale = stale_note(result);
+		return line_bytes(stale);
+	}
+	return line_bytes(inst->values[GPUFS_F_ERROR]);
+}
+
+static gboolean needs_detail(struct node *node)
+{
+	const char *file = node->kind == NODE_JSON ? "json" : node->name;
+
+	return gpufs_provider_is_detail_file(node->account->provider, file);
+}
+
+static int render_instance_file(struct node *node, GBytes **out)
+{
+	struct gpufs_cache_result result = {0};
+	struct gpufs_instance *inst;
+	int rc;
+
+	rc = gpufs_account_instance(node->account, node->instance_id, needs_detail(node), &result);
+	if (rc < 0) {
+		gpufs_debug("%s: %s/%s: %s", node->account->name, node->instance_id, node->name,
+			    result.error ? result.error : g_strerror(-rc));
+		gpufs_cache_result_clear(node->account->instances, &result);
+		return rc;
+	}
+	inst = result.value;
+	switch (node->kind) {
+	case NODE_FIELD:
+		*out = node->index == GPUFS_F_ERROR ? render_error(node, inst, &result)
+						    : line_bytes(inst->values[node->index]);
+		break;
+	case NODE_EXTRA:
+		*out = line_bytes((guint)node->index < inst->n_extra ? inst->extra[node->index]
+								     : NULL);
+		break;
+	default: /* NODE_JSON */
+		*out = inst->json ? g_bytes_new(inst->json, strlen(inst->json))
+				  : g_bytes_new_static("", 0);
+		break;
+	}
+	/* Both caches share the instance ops, so either clears the result. */
+	gpufs_cache_result_clear(node->account->instances, &result);
+	return 0;
+}
+
+static GBytes *render_ctl(struct node *node)
+{
+	GString *text = g_string_new(NULL);
+	const char *const *verbs = node->account->provider->ctl_verbs;
+
+	for (int i = 0; verbs && verbs[i]; i++)
+		g_string_append_printf(text, "%s\n", verbs[i]);
+	return g_string_free_to_bytes(text);
+}
+
+static int render_text(struct node *node, GBytes **out)
+{
+	struct gpufs_cache_result result = {0};
+	int rc;
+
+	if (node->kind == NODE_OFFERS)
+		rc = gpufs_account_offers(node->account, &result);
+	else
+		rc = gpufs_account_balance(node->account, &result);
+	if (rc < 0) {
+		gpufs_warn("%s: %s: %s", node->account->name, node->name,
+			   result.error ? result.error : g_strerror(-rc));
+		g_free(result.error);
+		return rc == -ENOSYS ? -ENOENT : rc;
+	}
+	*out = result.value; /* the reference moves to the caller */
+	g_free(result.error);
+	return 0;
+}
+
+static GBytes *render_spec(struct node *node)
+{
+	struct spec_file *spec = node->spec;
+	GBytes *bytes;
+
+	g_mutex_lock(&spec->lock);
+	if (spec->applied)
+		bytes = line_bytes(spec->result);
+	else
+		bytes = g_bytes_new(spec->text->str, spec->text->len);
+	g_mutex_unlock(&spec->lock);
+	return bytes;
+}
+
+static int render(struct gpufs_tree *tree, struct node *node, GBytes **out)
+{
+	switch (node->kind) {
+	case NODE_README:
+		*out = g_bytes_ref(tree->readme);
+		return 0;
+	case NODE_FIELD:
+	case NODE_EXTRA:
+	case NODE_JSON:
+		return render_instance_file(node, out);
+	case NODE_CTL:
+		*out = render_ctl(node);
+		return 0;
+	case NODE_OFFERS:
+	case NODE_BALANCE:
+		return render_text(node, out);
+	case NODE_SPEC:
+		*out = render_spec(node);
+		return 0;
+	default:
+		return -EISDIR;
+	}
+}
+
+/* Renders again and, when the bytes differ, makes them the snapshot with a
+ * newer mtime: the kernel drops its cached pages when it sees that mtime. */
+static int refresh(struct gpufs_tree *tree, struct node *node)
+{
+	GBytes *fresh = NULL;
+	int rc = render(tree, node, &fresh);
+
+	if (rc < 0)
+		return rc;
+	g_mutex_lock(&tree->lock);
+	if (!node->content || !g_bytes_equal(node->content, fresh)) {
+		struct timespec now = now_realtime();
+
+		if (node->content && now.tv_sec == node->mtime.tv_sec &&
+		    now.tv_nsec <= node->mtime.tv_nsec)
+			now.tv_nsec = node->mtime.tv_nsec + 1; /* strictly newer */
+		node->mtime = node->content ? now : node->mtime;
+		if (node->content)
+			g_bytes_unref(node->content);
+		node->content = fresh;
+	} else {
+		g_bytes_unref(fresh);
+	}
+	g_mutex_unlock(&tree->lock);
+	return 0;
+}
+
+/* ---- attributes ---- */
+
+static mode_t file_mode(struct gpufs_tree *tree, const struct node *node)
+{
+	gboolean writable = !tree->options.read_only;
+
+	switch (node->kind) {
+	case NODE_CTL:
+	case NODE_SPEC:
+		return S_IFREG | (writable ? 0644 : 0444);
+	case NODE_NEW:
+		return S_IFDIR | (writable ? 0755 : 0555);
+	case NODE_LINK:
+		return S_IFLNK | 0777;
+	default:
+		return is_dir(node) ? S_IFDIR | 0555 : S_IFREG | 0444;
+	}
+}
+
+static void fill_attr(struct gpufs_tree *tree, struct node *node, struct stat *attr)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->st_ino = node->ino;
+	attr->st_mode = file_mode(tree, node);
+	attr->st_nlink = is_dir(node) ? 2 : 1;
+	attr->st_uid = tree->options.uid;
+	attr->st_gid = tree->options.gid;
+	attr->st_blksize = 4096;
+	g_mutex_lock(&tree->lock);
+	attr->st_size = node->content ? (off_t)g_bytes_get_size(node->content) : 0;
+	attr->st_mtim = node->mtime;
+	g_mutex_unlock(&tree->lock);
+	attr->st_ctim = attr->st_mtim;
+	attr->st_atim = attr->st_mtim;
+	attr->st_blocks = (attr->st_size + 511) / 512;
+}
+
+static double attr_timeout(struct gpufs_tree *tree, const struct node *node)
+{
+	return is_uncached(node) ? 0 : tree->options.attr_timeout;
+}
+
+static int stat_node(struct gpufs_tree *tree, struct node *node, struct stat *attr)
+{
+	if (!is_dir(node) && node->kind != NODE_LINK) {
+		int rc = refresh(tree, node);
+
+		if (rc < 0)
+			return rc;
+	}
+	fill_attr(tree, node, attr);
+	return 0;
+}
+
+/* ---- lookup ---- */
+
+static struct node *lookup_root(struct gpufs_tree *tree, struct node *root, const char *name)
+{
+	struct gpufs_account *account;
+	struct node *node;
+
+	if (strcmp(name, "README") == 0)
+		return child(tree, root, name, NODE_README, 0);
+	account = account_named(tree, name);
+	if (!account)
+		return NULL;
+	node = child(tree, root, name, NODE_ACCOUNT, 0);
+	node->account = account;
+	return node;
+}
+
+static const struct {
+	const char *name;
+	enum node_kind kind;
+} account_entries[] = {
+    {"instances", NODE_INSTANCES}, {"by-name", NODE_BY_NAME},
+    {"offers", NODE_OFFERS},	   {"new", NODE_NEW},
+    {"balance", NODE_BALANCE},
+};
+
+static gboolean account_has(struct gpufs_account *account, enum node_kind kind)
+{
+	return kind != NODE_BALANCE || account->provider->balance;
+}
+
+static struct node *lookup_account(struct gpufs_tree *tree, struct node *dir, const char *name)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(account_entries); i++) {
+		if (strcmp(account_entries[i].name, name) != 0 ||
+		    !account_has(dir->account, account_entries[i].kind))
+			continue;
+		return child(tree, dir, name, account_entries[i].kind, 0);
+	}
+	return NULL;
+}
+
+static int lookup_instance(struct gpufs_tree *tree, struct node *dir, const char *name,
+			   struct node **out)
+{
+	struct gpufs_cache_result result = {0};
+	int rc;
+
+	if (!gpufs_account_knows(dir->account, name)) {
+		rc = gpufs_account_instance(dir->account, name, FALSE, &result);
+		gpufs_cache_result_clear(dir->account->instances, &result);
+		if (rc < 0)
+			return rc;
+	}
+	*out = child(tree, dir, name, NODE_INSTANCE, 0);
+	return 0;
+}
+
+static struct node *lookup_instance_file(struct gpufs_tree *tree, struct node *dir,
+					 const char *name)
+{
+	const struct gpufs_provider *provider = dir->account->provider;
+	int index = gpufs_field_from_name(name);
+
+	if (index >= 0)
+		return child(tree, dir, name, NODE_FIELD, index);
+	index = gpufs_provider_extra_index(provider, name);
+	if (index >= 0)
+		return child(tree, dir, name, NODE_EXTRA, index);
+	if (strcmp(name, "json") == 0)
+		return child(tree, dir, name, NODE_JSON, 0);
+	if (strcmp(name, "ctl") == 0)
+		return child(tree, dir, name, NODE_CTL, 0);
+	return NULL;
+}
+
+/* by-name/<name> points at the live instance of that name: of several, one
+ * that is not terminated, then the newest. */
+static gboolean better_for_name(struct gpufs_instance *candidate, struct gpufs_instance *best)
+{
+	gboolean cand_dead = candidate->status == GPUFS_STATUS_TERMINATED;
+	gboolean best_dead = best->status == GPUFS_STATUS_TERMINATED;
+
+	if (cand_dead != best_dead)
+		return !cand_dead;
+	return g_strcmp0(candidate->values[GPUFS_F_CREATED_AT], best->values[GPUFS_F_CREATED_AT]) >
+	       0;
+}
+
+static gboolean usable_name(const char *name)
+{
+	return name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+	       strcmp(name, "..") != 0 && strlen(name) <= 255;
+}
+
+/* Fills @names (name -> instance) from the current list. */
+static int names_of(struct gpufs_account *account, struct gpufs_cache_result *result,
+		    GHashTable *names)
+{
+	struct gpufs_instance_list *list;
+	int rc = gpufs_account_list(account, result);
+
+	if (rc < 0)
+		return rc;
+	list = result->value;
+	for (guint i = 0; i < list->items->len; i++) {
+		struct gpufs_instance *inst = list->items->pdata[i];
+		const char *name = inst->values[GPUFS_F_NAME];
+		struct gpufs_instance *best;
+
+		if (!usable_name(name))
+			continue;
+		best = g_hash_table_lookup(names, name);
+		if (!best || better_for_name(inst, best))
+			g_hash_table_insert(names, (gpointer)name, inst);
+	}
+	return 0;
+}
+
+/* The link node for @name, pointing at @inst now.  Lock held. */
+static struct node *link_locked(struct gpufs_tree *tree, struct node *dir, const char *name,
+				struct gpufs_instance *inst)
+{
+	struct node *node = child_locked(tree, dir, name, NODE_LINK, 0);
+	char *target = g_strdup_printf("../instances/%s", gpufs_instance_id(inst));
+
+	if (node->content)
+		g_bytes_unref(node->content);
+	node->content = g_bytes_new_take(target, strlen(target));
+	return node;
+}
+
+static int lookup_link(struct gpufs_tree *tree, struct node *dir, const char *name,
+		       struct node **out)
+{
+	struct gpufs_cache_result result = {0};
+	g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
+	struct gpufs_instance *inst;
+	struct node *node;
+	int rc;
+
+	rc = names_of(dir->account, &result, names);
+	if (rc < 0) {
+		g_free(result.error);
+		return rc;
+	}
+	inst = g_hash_table_lookup(names, name);
+	if (!inst) {
+		gpufs_cache_result_clear(dir->account->lists, &result);
+		return -ENOENT;
+	}
+	g_mutex_lock(&tree->lock);
+	node = link_locked(tree, dir, name, inst);
+	g_mutex_unlock(&tree->lock);
+	gpufs_cache_result_clear(dir->account->lists, &result);
+	*out = node;
+	return 0;
+}
+
+static struct node *lookup_spec(struct gpufs_tree *tree, struct node *dir, const char *name)
+{
+	char *key = name_key(dir->ino, name);
+	struct node *node;
+
+	g_mutex_lock(&tree->lock);
+	node = g_hash_table_lookup(tree->names, key);
+	g_mutex_unlock(&tree->lock);
+	g_free(key);
+	return node;
+}
+
+static int lookup_node(struct gpufs_tree *tree, struct node *dir, const char *name,
+		       struct node **out)
+{
+	*out = NULL;
+	switch (dir->kind) {
+	case NODE_ROOT:
+		*out = lookup_root(tree, dir, name);
+		break;
+	case NODE_ACCOUNT:
+		*out = lookup_account(tree, dir, name);
+		break;
+	case NODE_INSTANCES:
+		return lookup_instance(tree, dir, name, out);
+	case NODE_INSTANCE:
+		*out = lookup_instance_file(tree, dir, name);
+		break;
+	case NODE_BY_NAME:
+		return lookup_link(tree, dir, name, out);
+	case NODE_NEW:
+		*out = lookup_spec(tree, dir, name);
+		break;
+	default:
+		return -ENOTDIR;
+	}
+	return *out ? 0 : -ENOENT;
+}
+
+static void fill_entry(struct gpufs_tree *tree, struct node *node, struct gpufs_entry *entry)
+{
+	entry->ino = node->ino;
+	entry->attr_timeout = attr_timeout(tree, node);
+	entry->entry_timeout = node->kind == NODE_SPEC ? 0 : tree->options.entry_timeout;
+}
+
+int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name,
+		      struct gpufs_entry *entry)
+{
+	struct node *dir = node_get(tree, parent);
+	struct node *node;
+	int rc;
+
+	if (!dir)
+		return -ENOENT;
+	if (!is_dir(dir))
+		return -ENOTDIR;
+	rc = lookup_node(tree, dir, name, &node);
+	if (rc < 0)
+		return rc;
+	rc = stat_node(tree, node, &entry->attr);
+	if (rc < 0)
+		return rc;
+	fill_entry(tree, node, entry);
+	return 0;
+}
+
+int gpufs_tree_getattr(struct gpufs_tree *tree, uint64_t ino, struct stat *attr, double *timeout)
+{
+	struct node *node = node_get(tree, ino);
+	int rc;
+
+	if (!node)
+		return -ENOENT;
+	rc = stat_node(tree, node, attr);
+	*timeout = attr_timeout(tree, node);
+	return rc;
+}
+
+int gpufs_tree_readlink(struct gpufs_tree *tree, uint64_t ino, char **target)
+{
+	struct node *node = node_get(tree, ino);
+
+	if (!node || node->kind != NODE_LINK)
+		return -EINVAL;
+	g_mutex_lock(&tree->lock);
+	*target = g_strndup(g_bytes_get_data(node->content, NULL), g_bytes_get_size(node->content));
+	g_mutex_unlock(&tree->lock);
+	return 0;
+}
+
+/* ---- directories ---- */
+
+static void dir_add(struct gpufs_dir *dir, struct node *node)
+{
+	struct dir_entry entry = {
+	    .name = g_strdup(node->name),
+	    .ino = node->ino,
+	    .mode = node->kind == NODE_LINK ? S_IFLNK
+		    : is_dir(node)	    ? S_IFDIR
+					    : S_IFREG,
+	};
+
+	g_array_append_val(dir->entries, entry);
+}
+
+static void dir_entry_clear(gpointer data)
+{
+	g_free(((struct dir_entry *)data)->name);
+}
+
+static void list_root(struct gpufs_tree *tree, struct node *root, struct gpufs_dir *dir)
+{
+	dir_add(dir, child(tree, root, "README", NODE_README, 0));
+	for (guint i = 0; i < tree->accounts->len; i++) {
+		struct gpufs_account *account = tree->accounts->pdata[i];
+
+		dir_add(dir, lookup_root(tree, root, account->name));
+	}
+}
+
+static void list_account(struct gpufs_tree *tree, struct node *node, struct gpufs_dir *dir)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(account_entries); i++)
+		if (account_has(node->account, account_entries[i].kind))
+			dir_add(dir, child(tree, node, account_entries[i].name,
+					   account_entries[i].kind, 0));
+}
+
+static int list_instances(struct gpufs_tree *tree, struct node *node, struct gpufs_dir *dir)
+{
+	struct gpufs_cache_result result = {0};
+	struct gpufs_instance_list *list;
+	int rc = gpufs_account_list(node->account, &result);
+
+	if (rc < 0) {
+		g_free(result.error);
+		return rc;
+	}
+	list = result.value;
+	g_mutex_lock(&tree->lock);
+	for (guint i = 0; i < list->items->len; i++) {
+		const char *id = gpufs_instance_id((struct gpufs_instance *)list->items->pdata[i]);
+
+		dir_add(dir, child_locked(tree, node, id, NODE_INSTANCE, 0));
+	}
+	g_mutex_unlock(&tree->lock);
+	gpufs_cache_result_clear(node->account->lists, &result);
+	return 0;
+}
+
+static void list_instance(struct gpufs_tree *tree, struct node *node, struct gpufs_dir *dir)
+{
+	const char *const *extra = node->account->provider->extra_files;
+
+	for (int i = 0; i < GPUFS_FIELD_COUNT; i++)
+		dir_add(dir, child(tree, node, gpufs_field_names[i], NODE_FIELD, i));
+	for (int i = 0; extra && extra[i]; i++)
+		dir_add(dir, child(tree, node, extra[i], NODE_EXTRA, i));
+	dir_add(dir, child(tree, node, "json", NODE_JSON, 0));
+	dir_add(dir, child(tree, node, "ctl", NODE_CTL, 0));
+}
+
+static int list_by_name(struct gpufs_tree *tree, struct node *node, struct gpufs_dir *dir)
+{
+	struct gpufs_cache_result result = {0};
+	g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTableIter iter;
+	gpointer name, inst;
+	int rc;
+
+	rc = names_of(node->account, &result, names);
+	if (rc < 0) {
+		g_free(result.error);
+		return rc;
+	}
+	g_mutex_lock(&tree->lock);
+	g_hash_table_iter_init(&iter, names);
+	while (g_hash_table_iter_next(&iter, &name, &inst))
+		dir_add(dir, link_locked(tree, node, name, inst));
+	g_mutex_unlock(&tree->lock);
+	gpufs_cache_result_clear(node->account->lists, &result);
+	return 0;
+}
+
+static void list_new(struct gpufs_tree *tree, struct node *node, struct gpufs_dir *dir)
+{
+	g_mutex_lock(&tree->lock);
+	for (guint i = 0; node->specs && i < node->specs->len; i++)
+		dir_add(dir, node->specs->pdata[i]);
+	g_mutex_unlock(&tree->lock);
+}
+
+int gpufs_tree_opendir(struct gpufs_tree *tree, uint64_t ino, struct gpufs_dir **out)
+{
+	struct node *node = node_get(tree, ino);
+	struct gpufs_dir *dir;
+	int rc = 0;
+
+	if (!node)
+		return -ENOENT;
+	if (!is_dir(node))
+		return -ENOTDIR;
+	dir = g_new0(struct gpufs_dir, 1);
+	dir->entries = g_array_new(FALSE, TRUE, sizeof(struct dir_entry));
+	g_array_set_clear_func(dir->entries, dir_entry_clear);
+	switch (node->kind) {
+	case NODE_ROOT:
+		list_root(tree, node, dir);
+		break;
+	case NODE_ACCOUNT:
+		list_account(tree, node, dir);
+		break;
+	case NODE_INSTANCES:
+		rc = list_instances(tree, node, dir);
+		break;
+	case NODE_INSTANCE:
+		list_instance(tree, node, dir);
+		break;
+	case NODE_BY_NAME:
+		rc = list_by_name(tree, node, dir);
+		break;
+	default: /* NODE_NEW */
+		list_new(tree, node, dir);
+		break;
+	}
+	if (rc < 0) {
+		gpufs_tree_releasedir(dir);
+		return rc;
+	}
+	*out = dir;
+	return 0;
+}
+
+void gpufs_tree_readdir(struct gpufs_dir *dir, off_t offset, gpufs_dir_fill_fn fill, void *ctx)
+{
+	for (guint i = (guint)offset; i < dir->entries->len; i++) {
+		const struct dir_entry *entry = &g_array_index(dir->entries, struct dir_entry, i);
+		struct stat attr = {.st_ino = entry->ino, .st_mode = entry->mode};
+
+		if (!fill(ctx, entry->name, &attr, (off_t)i + 1))
+			return;
+	}
+}
+
+void gpufs_tree_releasedir(struct gpufs_dir *dir)
+{
+	if (!dir)
+		return;
+	g_array_unref(dir->entries);
+	g_free(dir);
+}
+
+/* ---- files ---- */
+
+static gboolean is_writable(const struct node *node)
+{
+	return node->kind == NODE_CTL || node->kind == NODE_SPEC;
+}
+
+int gpufs_tree_open(struct gpufs_tree *tree, uint64_t ino, int flags, struct gpufs_handle **handle,
+		    struct gpufs_open_flags *open_flags)
+{
+	struct node *node = node_get(tree, ino);
+	gboolean writing = (flags & O_ACCMODE) != O_RDONLY;
+	int rc;
+
+	if (!node)
+		return -ENOENT;
+	if (is_dir(node))
+		return -EISDIR;
+	if (writing && !is_writable(node))
+		return -EACCES;
+	if (writing && tree->options.read_only)
+		return -EROFS;
+	if (!node->content) {
+		rc = refresh(tree, node);
+		if (rc < 0)
+			return rc;
+	}
+	*handle = g_new0(struct gpufs_handle, 1);
+	(*handle)->node = node;
+	*open_flags = (struct gpufs_open_flags){
+	    .direct_io = is_uncached(node),
+	    .keep_cache = !is_uncached(node),
+	};
+	return 0;
+}
+
+static gboolean usable_spec_name(const char *name)
+{
+	return usable_name(name) && name[0] != '.';
+}
+
+int gpufs_tree_create(struct gpufs_tree *tree, uint64_t parent, const char *name, mode_t mode,
+		      int flags, struct gpufs_entry *entry, struct gpufs_handle **handle,
+		      struct gpufs_open_flags *open_flags)
+{
+	struct node *dir = node_get(tree, parent);
+	struct node *node;
+	struct spec_file *spec;
+	char *key;
+
+	if (!dir)
+		return -ENOENT;
+	if (dir->kind != NODE_NEW)
+		return -EACCES; /* only new/ takes files */
+	if (tree->options.read_only)
+		return -EROFS;
+	if (!usable_spec_name(name))
+		return -EINVAL;
+	spec = g_new0(struct spec_file, 1);
+	g_mutex_init(&spec->lock);
+	spec->builder = gpufs_spec_builder_new(dir->account->provider, name);
+	spec->text = g_string_new(NULL);
+
+	key = name_key(dir->ino, name);
+	g_mutex_lock(&tree->lock);
+	node = g_hash_table_lookup(tree->names, key);
+	if (node) {
+		g_mutex_unlock(&tree->lock);
+		g_free(key);
+		spec_file_free(spec);
+		return -EEXIST;
+	}
+	g_free(key);
+	node = child_locked(tree, dir, name, NODE_SPEC, 0);
+	node->spec = spec;
+	node->content = g_bytes_new_static("", 0);
+	node->mtime = now_realtime();
+	if (!dir->specs)
+		dir->specs = g_ptr_array_new();
+	g_ptr_array_add(dir->specs, node);
+	g_mutex_unlock(&tree->lock);
+
+	fill_attr(tree, node, &entry->attr);
+	fill_entry(tree, node, entry);
+	*handle = g_new0(struct gpufs_handle, 1);
+	(*handle)->node = node;
+	*open_flags = (struct gpufs_open_flags){.direct_io = TRUE};
+	return 0;
+}
+
+int gpufs_tree_read(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *handle,
+		    off_t offset, size_t size, GBytes **data)
+{
+	struct node *node = handle->node;
+	gsize length;
+	int rc;
+
+	/* Uncached files show their latest state at every read. */
+	if (is_uncached(node) || !node->content) {
+		rc = refresh(tree, node);
+		if (rc < 0)
+			return rc;
+	}
+	g_mutex_lock(&tree->lock);
+	length = g_bytes_get_size(node->content);
+	if ((gsize)offset >= length)
+		*data = g_bytes_new_static("", 0);
+	else
+		*data = g_bytes_new_from_bytes(node->content, offset,
+					       MIN(size, length - (gsize)offset));
+	g_mutex_unlock(&tree->lock);
+	return 0;
+}
+
+/* One verb per write(2): "terminate", "terminate\n"; nothing else. */
+static int parse_verb(const char *buf, size_t size, char **verb, char **errmsg)
+{
+	g_autofree char *text = g_strndup(buf, size);
+
+	if (memchr(buf, '\0', size) || !g_utf8_validate(text, -1, NULL)) {
+		*errmsg = g_strdup("ctl takes one verb per write, as text");
+		return -EINVAL;
+	}
+	g_strstrip(text);
+	if (!*text) {
+		*errmsg = g_strdup("empty command: write a verb, e.g. echo terminate > ctl");
+		return -EINVAL;
+	}
+	if (strpbrk(text, " \t\r\n")) {
+		*errmsg = g_strdup_printf("one verb per write, not \"%.40s\"", text);
+		return -EINVAL;
+	}
+	*verb = g_steal_pointer(&text);
+	return 0;
+}
+
+static ssize_t write_ctl(struct gpufs_tree *tree, struct node *node, const char *buf, size_t size)
+{
+	g_autofree char *verb = NULL;
+	g_autofree char *errmsg = NULL;
+	int rc;
+
+	rc = parse_verb(buf, size, &verb, &errmsg);
+	if (rc < 0) {
+		gpufs_account_set_error(node->account, node->instance_id, errmsg);
+		return rc;
+	}
+	rc = gpufs_account_control(node->account, node->instance_id, verb, &errmsg);
+	return rc < 0 ? rc : (ssize_t)size;
+}
+
+static void spec_restart(struct spec_file *spec, const struct node *node)
+{
+	gpufs_spec_builder_free(spec->builder);
+	spec->builder = gpufs_spec_builder_new(node->account->provider, node->name);
+	g_string_truncate(spec->text, 0);
+	spec->applied = FALSE;
+	g_clear_pointer(&spec->result, g_free);
+}
+
+static ssize_t write_spec(struct node *node, const char *buf, size_t size, off_t offset)
+{
+	struct spec_file *spec = node->spec;
+	g_autofree char *errmsg = NULL;
+	ssize_t rc;
+
+	g_mutex_lock(&spec->lock);
+	if (spec->applied) {
+		rc = -EEXIST; /* one file, one create */
+	} else if ((gsize)offset != spec->text->len) {
+		rc = -EINVAL; /* a spec is written from start to end */
+	} else if (spec->text->len + size > GPUFS_SPEC_MAX_BYTES) {
+		rc = -EFBIG;
+		gpufs_spec_builder_feed(spec->builder, buf, size, &errmsg); /* poisons it */
+	} else {
+		g_string_append_len(spec->text, buf, size);
+		rc = gpufs_spec_builder_feed(spec->builder, buf, size, &errmsg);
+		if (rc == 0)
+			rc = (ssize_t)size;
+	}
+	g_mutex_unlock(&spec->lock);
+	if (rc < 0 && errmsg)
+		gpufs_info("%s: new/%s: %s", node->account->name, node->name, errmsg);
+	return rc;
+}
+
+ssize_t gpufs_tree_write(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *handle,
+			 const char *buf, size_t size, off_t offset)
+{
+	struct node *node = handle->node;
+
+	if (tree->options.read_only)
+		return -EROFS;
+	handle->wrote = TRUE;
+	if (node->kind == NODE_CTL)
+		return write_ctl(tree, node, buf, size);
+	if (node->kind == NODE_SPEC)
+		return write_spec(node, buf, size, offset);
+	return -EACCES;
+}
+
+/* Applies a spec: parse what is left, check it whole, create.  Called with
+ * the spec's lock held, so two flushes of one file never create twice. */
+static int apply_spec(struct node *node, struct spec_file *spec)
+{
+	g_autoptr(gpufs_spec) parsed = NULL;
+	g_autofree char *errmsg = NULL;
+	char *new_id = NULL;
+	int rc;
+
+	rc = gpufs_spec_builder_finish(spec->builder, &parsed, &errmsg);
+	spec->applied = TRUE;
+	if (rc < 0) {
+		spec->result = g_strdup_printf("error: %s", errmsg ? errmsg : g_strerror(-rc));
+		gpufs_info("%s: new/%s refused, nothing sent: %s", node->account->name, node->name,
+			   errmsg ? errmsg : g_strerror(-rc));
+		return rc;
+	}
+	spec->sent = TRUE;
+	rc = gpufs_account_create(node->account, parsed, &new_id, &errmsg);
+	if (rc < 0) {
+		spec->result = g_strdup_printf("error: %s", errmsg ? errmsg : g_strerror(-rc));
+		return rc;
+	}
+	spec->result = new_id;
+	return 0;
+}
+
+int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *handle)
+{
+	struct node *node = handle->node;
+	struct spec_file *spec = node->spec;
+	int rc = 0;
+
+	if (node->kind != NODE_SPEC || !handle->wrote)
+		return 0;
+	g_mutex_lock(&spec->lock);
+	if (!spec->applied && !gpufs_spec_builder_empty(spec->builder))
+		rc = apply_spec(node, spec);
+	g_mutex_unlock(&spec->lock);
+	refresh(tree, node);
+	return rc;
+}
+
+void gpufs_tree_release(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *handle)
+{
+	g_free(handle);
+}
+
+int gpufs_tree_truncate(struct gpufs_tree *tree, uint64_t ino, off_t size, struct stat *attr)
+{
+	struct node *node = node_get(tree, ino);
+	int rc = 0;
+
+	if (!node)
+		return -ENOENT;
+	if (tree->options.read_only)
+		return -EROFS;
+	if (node->kind == NODE_SPEC) {
+		struct spec_file *spec = node->spec;
+
+		g_mutex_lock(&spec->lock);
+		if (spec->sent)
+			rc = -EEXIST; /* its create ran: this file is spent */
+		else if (size != 0)
+			rc = -EINVAL;
+		else
+			spec_restart(spec, node);
+		g_mutex_unlock(&spec->lock);
+	} else if (node->kind != NODE_CTL) {
+		rc = is_dir(node) ? -EISDIR : -EACCES;
+	}
+	if (rc < 0)
+		return rc;
+	return stat_node(tree, node, attr);
+}
+
+/* rm never reaches a provider: only local spec files can go. */
+int gpufs_tree_unlink(struct gpufs_tree *tree, uint64_t parent, const char *name)
+{
+	struct node *dir = node_get(tree, parent);
+	struct node *node;
+	char *key;
+
+	if (!dir)
+		return -ENOENT;
+	if (dir->kind != NODE_NEW)
+		return -EPERM;
+	key = name_key(dir->ino, name);
+	g_mutex_lock(&tree->lock);
+	node = g_hash_table_lookup(tree->names, key);
+	if (node) {
+		g_hash_table_remove(tree->names, key);
+		g_ptr_array_remove(dir->specs, node);
+		node->unlinked = TRUE;
+	}
+	g_mutex_unlock(&tree->lock);
+	g_free(key);
+	return node ? 0 : -ENOENT;
+}

@@ -1,0 +1,53 @@
+#!/bin/bash
+# Bad specs and bad ctl writes are refused with an errno the shell sees and a
+# reason in a file, and send nothing; rm, rmdir and mv never reach a provider.
+. "$GPUFS_SRCDIR/tests/integration/lib.sh"
+
+start_sim --demo
+mount_gpufs -o ttl=1
+cd "$MNT/runcrate"
+offer=$(sed -n 2p offers | cut -f 1)
+id=$(ls instances | head -n 1)
+sim_reset
+
+assert_fails "unknown key fails the write" sh -c "printf 'offer=%s\ngpu_typo=a100\n' $offer > new/bad1"
+grep -q '^error: .*gpu_typo' new/bad1 || fail "new/bad1 names the key: $(cat new/bad1)"
+pass "the spec file names the bad key"
+assert_fails "bad number" sh -c "printf 'offer=%s\ngpu_count=two\n' $offer > new/bad2"
+assert_fails "negative number" sh -c "printf 'offer=%s\ndisk_gb=-5\n' $offer > new/bad3"
+assert_fails "line without =" sh -c "printf 'offer %s\n' $offer > new/bad4"
+assert_fails "duplicate key" sh -c "printf 'offer=%s\noffer=%s\n' $offer $offer > new/bad5"
+assert_fails "another provider's key" sh -c "printf 'offer=%s\nvastai.disk=5\n' $offer > new/bad6"
+assert_fails "binary junk" sh -c "head -c 64 /dev/urandom | tr -d '\n' > new/bad7"
+
+printf 'image=ubuntu\n' >"$WORK/spec"
+assert_fails "cp of a spec without offer or gpu_type fails at close" cp "$WORK/spec" new/whole
+grep -q '^error: .*offer' new/whole || fail "new/whole says what is missing: $(cat new/whole)"
+pass "the spec file says what is missing"
+assert_fails "tee reports it too" sh -c "tee new/whole2 < $WORK/spec > /dev/null"
+assert_eq 0 "$(sim_count "POST $RC/instances")" "no bad spec sent anything"
+
+# The provider refuses: close fails, and the reason is in the file.
+printf 'offer=no-such-offer\n' >"$WORK/spec"
+assert_fails "an offer the provider does not know" cp "$WORK/spec" new/unknown
+grep -q '^error: ' new/unknown || fail "new/unknown holds the provider's reason"
+pass "the provider's refusal is in the spec file"
+assert_eq 1 "$(sim_count "POST $RC/instances")" "that one was sent once"
+
+sim_reset
+for verb in "" "reboot" "terminate now" "stop start" "terminat"; do
+	assert_fails "ctl refuses [$verb]" sh -c "printf '%s\n' '$verb' > instances/$id/ctl"
+	[ -s "instances/$id/error" ] || fail "error explains [$verb]"
+done
+assert_fails "rm of a value file" rm -f "instances/$id/status"
+assert_fails "rm -rf of an instance" rm -rf "instances/$id"
+assert_fails "rmdir of an instance" rmdir "instances/$id"
+assert_fails "mv of an instance" mv "instances/$id" "instances/x"
+assert_fails "mkdir" mkdir "instances/new-one"
+assert_fails "touch of a value file" touch "instances/$id/status"
+assert_fails "rm -rf of the whole account" rm -rf "$MNT/runcrate"
+test -d "instances/$id" || fail "the instance is still there"
+assert_eq 0 "$(sim_count mutating)" "none of that reached the provider"
+
+cd /
+unmount_gpufs

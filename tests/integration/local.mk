@@ -1,0 +1,19 @@
+# Integration tests: mount the real daemon against gpufs-sim and use it as a
+# user would.  Each runs under an outer timeout and always unmounts.
+integration_tests = \
+	tests/integration/startup.sh \
+	tests/integration/read.sh \
+	tests/integration/create.sh \
+	tests/integration/bad-input.sh \
+	tests/integration/readonly.sh \
+	tests/integration/single-flight.sh
+
+TESTS += $(integration_tests)
+EXTRA_DIST += tests/integration/lib.sh $(integration_tests)
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = timeout
+AM_SH_LOG_FLAGS = --kill-after=10 180 bash
+AM_TESTS_ENVIRONMENT = \
+	GPUFS=$(abs_top_builddir)/gpufs; export GPUFS; \
+	GPUFS_SIM=$(abs_top_builddir)/gpufs-sim; export GPUFS_SIM; \
+	GPUFS_SRCDIR=$(abs_top_srcdir); export GPUFS_SRCDIR;
