@@ -12,6 +12,9 @@ libgpufs_a_SOURCES = \
 	src/tree.c \
 	src/util.c \
 	src/providers/runcrate.c \
+	src/providers/runcrate.h \
+	src/providers/vastai.c \
+	src/providers/novita.c \
 	include/gpufs/account.h \
 	include/gpufs/cache.h \
 	include/gpufs/config.h \

@@ -43,3 +43,13 @@ gboolean gpufs_provider_is_detail_file(const struct gpufs_provider *provider, co
 {
 	return index_in(provider->detail_files, file) >= 0;
 }
+
+gboolean gpufs_provider_is_live_file(const struct gpufs_provider *provider, const char *file)
+{
+	return index_in(provider->live_files, file) >= 0;
+}
+
+gboolean gpufs_provider_is_writable(const struct gpufs_provider *provider, const char *file)
+{
+	return index_in(provider->writable_files, file) >= 0;
+}

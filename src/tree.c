@@ -23,6 +23,7 @@ enum node_kind {
 	NODE_INSTANCE,	/* <account>/instances/<id>/ */
 	NODE_FIELD,	/* a common value file; index = enum gpufs_field */
 	NODE_EXTRA,	/* a provider-only value file; index into extra_files */
+	NODE_LIVE,	/* a provider-only file computed at open (Vast.ai logs) */
 	NODE_JSON,
 	NODE_CTL,
 	NODE_BY_NAME, /* <account>/by-name/ */
@@ -245,7 +246,14 @@ static gboolean is_dir(const struct node *node)
  * the kernel; value files are, and are invalidated by their mtime. */
 static gboolean is_uncached(const struct node *node)
 {
-	return node->kind == NODE_SPEC || node->kind == NODE_CTL;
+	return node->kind == NODE_SPEC || node->kind == NODE_CTL || node->kind == NODE_LIVE;
+}
+
+/* A provider's writable value file (Vast.ai's name sets the label). */
+static gboolean is_writable_value(const struct node *node)
+{
+	return (node->kind == NODE_FIELD || node->kind == NODE_EXTRA) &&
+	       gpufs_provider_is_writable(node->account->provider, node->name);
 }
 
 /* ---- rendering ---- */
@@ -324,6 +332,25 @@ static int render_instance_file(struct node *node, GBytes **out)
 	return 0;
 }
 
+/* Asked of the provider at every open, never cached: bounded by the
+ * provider module (Vast.ai logs). */
+static int render_live(struct node *node, GBytes **out)
+{
+	GString *text = g_string_new(NULL);
+	g_autofree char *errmsg = NULL;
+	int rc;
+
+	rc = gpufs_account_read_live_file(node->account, node->instance_id, node->name, text,
+					  &errmsg);
+	if (rc < 0) {
+		gpufs_account_set_error(node->account, node->instance_id, errmsg);
+		g_string_free(text, TRUE);
+		return rc;
+	}
+	*out = g_string_free_to_bytes(text);
+	return 0;
+}
+
 static GBytes *render_ctl(struct node *node)
 {
 	GString *text = g_string_new(NULL);
@@ -378,6 +405,8 @@ static int render(struct gpufs_tree *tree, struct node *node, GBytes **out)
 	case NODE_EXTRA:
 	case NODE_JSON:
 		return render_instance_file(node, out);
+	case NODE_LIVE:
+		return render_live(node, out);
 	case NODE_CTL:
 		*out = render_ctl(node);
 		return 0;
@@ -425,6 +454,8 @@ static mode_t file_mode(struct gpufs_tree *tree, const struct node *node)
 {
 	gboolean writable = !tree->options.read_only;
 
+	if (is_writable_value(node))
+		return S_IFREG | (writable ? 0644 : 0444);
 	switch (node->kind) {
 	case NODE_CTL:
 	case NODE_SPEC:
@@ -463,7 +494,8 @@ static double attr_timeout(struct gpufs_tree *tree, const struct node *node)
 
 static int stat_node(struct gpufs_tree *tree, struct node *node, struct stat *attr)
 {
-	if (!is_dir(node) && node->kind != NODE_LINK) {
+	/* A live file is asked for at open only: stat shows the last one. */
+	if (!is_dir(node) && node->kind != NODE_LINK && node->kind != NODE_LIVE) {
 		int rc = refresh(tree, node);
 
 		if (rc < 0)
@@ -542,6 +574,8 @@ static struct node *lookup_instance_file(struct gpufs_tree *tree, struct node *d
 	index = gpufs_provider_extra_index(provider, name);
 	if (index >= 0)
 		return child(tree, dir, name, NODE_EXTRA, index);
+	if (gpufs_provider_is_live_file(provider, name))
+		return child(tree, dir, name, NODE_LIVE, 0);
 	if (strcmp(name, "json") == 0)
 		return child(tree, dir, name, NODE_JSON, 0);
 	if (strcmp(name, "ctl") == 0)
@@ -786,11 +820,14 @@ static int list_instances(struct gpufs_tree *tree, struct node *node, struct gpu
 static void list_instance(struct gpufs_tree *tree, struct node *node, struct gpufs_dir *dir)
 {
 	const char *const *extra = node->account->provider->extra_files;
+	const char *const *live = node->account->provider->live_files;
 
 	for (int i = 0; i < GPUFS_FIELD_COUNT; i++)
 		dir_add(dir, child(tree, node, gpufs_field_names[i], NODE_FIELD, i));
 	for (int i = 0; extra && extra[i]; i++)
 		dir_add(dir, child(tree, node, extra[i], NODE_EXTRA, i));
+	for (int i = 0; live && live[i]; i++)
+		dir_add(dir, child(tree, node, live[i], NODE_LIVE, 0));
 	dir_add(dir, child(tree, node, "json", NODE_JSON, 0));
 	dir_add(dir, child(tree, node, "ctl", NODE_CTL, 0));
 }
@@ -889,7 +926,7 @@ void gpufs_tree_releasedir(struct gpufs_dir *dir)
 
 static gboolean is_writable(const struct node *node)
 {
-	return node->kind == NODE_CTL || node->kind == NODE_SPEC;
+	return node->kind == NODE_CTL || node->kind == NODE_SPEC || is_writable_value(node);
 }
 
 int gpufs_tree_open(struct gpufs_tree *tree, uint64_t ino, int flags, struct gpufs_handle **handle,
@@ -907,7 +944,7 @@ int gpufs_tree_open(struct gpufs_tree *tree, uint64_t ino, int flags, struct gpu
 		return -EACCES;
 	if (writing && tree->options.read_only)
 		return -EROFS;
-	if (!node->content) {
+	if (!node->content || node->kind == NODE_LIVE) {
 		rc = refresh(tree, node);
 		if (rc < 0)
 			return rc;
@@ -982,8 +1019,9 @@ int gpufs_tree_read(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *
 	gsize length;
 	int rc;
 
-	/* Uncached files show their latest state at every read. */
-	if (is_uncached(node) || !node->content) {
+	/* ctl and spec files show their latest state at every read; a live
+	 * file was fetched at open. */
+	if ((is_uncached(node) && node->kind != NODE_LIVE) || !node->content) {
 		rc = refresh(tree, node);
 		if (rc < 0)
 			return rc;
@@ -1036,6 +1074,23 @@ static ssize_t write_ctl(struct gpufs_tree *tree, struct node *node, const char 
 	return rc < 0 ? rc : (ssize_t)size;
 }
 
+/* One value per write(2), like ctl: "echo job2 > name". */
+static ssize_t write_value(struct node *node, const char *buf, size_t size)
+{
+	g_autofree char *value = g_strndup(buf, size);
+	g_autofree char *errmsg = NULL;
+	int rc;
+
+	if (memchr(buf, '\0', size) || !g_utf8_validate(value, -1, NULL)) {
+		gpufs_account_set_error(node->account, node->instance_id,
+					"a value is written as text");
+		return -EINVAL;
+	}
+	g_strstrip(value);
+	rc = gpufs_account_write_file(node->account, node->instance_id, node->name, value, &errmsg);
+	return rc < 0 ? rc : (ssize_t)size;
+}
+
 static void spec_restart(struct spec_file *spec, const struct node *node)
 {
 	gpufs_spec_builder_free(spec->builder);
@@ -1081,6 +1136,8 @@ ssize_t gpufs_tree_write(struct gpufs_tree *tree, uint64_t ino, struct gpufs_han
 	handle->wrote = TRUE;
 	if (node->kind == NODE_CTL)
 		return write_ctl(tree, node, buf, size);
+	if (is_writable_value(node))
+		return write_value(node, buf, size);
 	if (node->kind == NODE_SPEC)
 		return write_spec(node, buf, size, offset);
 	return -EACCES;
@@ -1109,7 +1166,10 @@ static int apply_spec(struct node *node, struct spec_file *spec)
 		spec->result = g_strdup_printf("error: %s", errmsg ? errmsg : g_strerror(-rc));
 		return rc;
 	}
-	spec->result = new_id;
+	/* The id stays the first line; a note (which offer was picked) the
+	 * second, as a comment. */
+	spec->result = errmsg ? g_strdup_printf("%s\n# %s", new_id, errmsg) : g_strdup(new_id);
+	g_free(new_id);
 	return 0;
 }
 
@@ -1154,7 +1214,7 @@ int gpufs_tree_truncate(struct gpufs_tree *tree, uint64_t ino, off_t size, struc
 		else
 			spec_restart(spec, node);
 		g_mutex_unlock(&spec->lock);
-	} else if (node->kind != NODE_CTL) {
+	} else if (node->kind != NODE_CTL && !is_writable_value(node)) {
 		rc = is_dir(node) ? -EISDIR : -EACCES;
 	}
 	if (rc < 0)

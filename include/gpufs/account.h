@@ -56,8 +56,8 @@ int gpufs_account_offers(struct gpufs_account *account, struct gpufs_cache_resul
  * does not report one. */
 int gpufs_account_balance(struct gpufs_account *account, struct gpufs_cache_result *result);
 
-/* Creates an instance from a checked spec.  0 and *new_id, or -errno and
- * *errmsg. */
+/* Creates an instance from a checked spec.  0 and *new_id (and maybe a note
+ * in *errmsg), or -errno and *errmsg. */
 int gpufs_account_create(struct gpufs_account *account, const struct gpufs_spec *spec,
 			 char **new_id, char **errmsg);
 /* Runs a ctl verb.  -EINVAL for a verb the provider does not take, -EROFS

@@ -26,6 +26,12 @@ struct gpufs_provider {
 	/* Files whose values a list item lacks (instance->partial): reading one
 	 * fetches the full object.  NULL-terminated, may be NULL. */
 	const char *const *detail_files;
+	/* Provider-only files computed at each open by read_live_file (Vast.ai
+	 * logs): never cached.  NULL-terminated, may be NULL. */
+	const char *const *live_files;
+	/* Common or extra files a user may write; write_file gets the value.
+	 * NULL-terminated, may be NULL. */
+	const char *const *writable_files;
 
 	/* Every instance of the account, across pages.  Appends struct
 	 * gpufs_instance * to @out.  Returns 0 or -errno with *errmsg. */
@@ -43,7 +49,9 @@ struct gpufs_provider {
 	int (*check_spec)(const struct gpufs_spec *spec, char **errmsg);
 	/* Creates one instance.  Never retries: a create is not idempotent.
 	 * Returns 0 and *new_id, -EINVAL for what the provider refused in the
-	 * spec, or -errno; *errmsg says what happened in words. */
+	 * spec, or -errno; *errmsg says what happened in words.  On success
+	 * *errmsg may hold a note for the spec file's second line (which offer
+	 * was picked for a gpu_type); the first line stays the id. */
 	int (*create)(struct gpufs_api *api, const struct gpufs_spec *spec, char **new_id,
 		      char **errmsg);
 	/* Runs a ctl verb (already checked against ctl_verbs). */
@@ -66,9 +74,13 @@ const struct gpufs_provider *const *gpufs_providers(void);
 
 /* Index of @file in provider->extra_files, or -1. */
 int gpufs_provider_extra_index(const struct gpufs_provider *provider, const char *file);
+gboolean gpufs_provider_is_live_file(const struct gpufs_provider *provider, const char *file);
+gboolean gpufs_provider_is_writable(const struct gpufs_provider *provider, const char *file);
 gboolean gpufs_provider_has_verb(const struct gpufs_provider *provider, const char *verb);
 gboolean gpufs_provider_is_detail_file(const struct gpufs_provider *provider, const char *file);
 
 extern const struct gpufs_provider gpufs_provider_runcrate;
+extern const struct gpufs_provider gpufs_provider_vastai;
+extern const struct gpufs_provider gpufs_provider_novita;
 
 #endif
