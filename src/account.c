@@ -136,6 +136,11 @@ int gpufs_account_list(struct gpufs_account *account, struct gpufs_cache_result 
 	return gpufs_cache_get(account->lists, LIST_KEY, fetch_list, account, result);
 }
 
+int gpufs_account_refresh(struct gpufs_account *account, struct gpufs_cache_result *result)
+{
+	return gpufs_cache_get_max_age(account->lists, LIST_KEY, 0, fetch_list, account, result);
+}
+
 static int fetch_instance(void *ctx, const char *id, gpointer *value, char **errmsg)
 {
 	struct gpufs_account *account = ctx;

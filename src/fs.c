@@ -2,14 +2,33 @@
  * userdata) and turns the answer into a reply; nothing here knows what a
  * provider, an instance or a spec is. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include "gpufs/log.h"
 #include "gpufs/tree.h"
 #include "fs.h"
+#include "notify.h"
+
+/* Set once before the session loop starts. */
+static struct fuse_session *session;
+static struct gpufs_notifier *notifier;
+
+void gpufs_fs_setup(struct fuse_session *se, struct gpufs_notifier *n)
+{
+	session = se;
+	notifier = n;
+}
 
 static struct gpufs_tree *tree_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
+}
+
+/* The daemon's own notifier, acting on the mount to raise inotify events. */
+static gboolean is_self(fuse_req_t req)
+{
+	return gpufs_notifier_is_self(notifier, fuse_req_ctx(req)->pid);
 }
 
 static struct gpufs_handle *handle_of(const struct fuse_file_info *fi)
@@ -51,7 +70,7 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct gpufs_entry entry;
-	int rc = gpufs_tree_lookup(tree_of(req), parent, name, &entry);
+	int rc = gpufs_tree_lookup(tree_of(req), parent, name, is_self(req), &entry);
 
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
@@ -87,9 +106,10 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	}
 	if (to_set & FUSE_SET_ATTR_SIZE)
 		rc = gpufs_tree_truncate(tree_of(req), ino, attr->st_size, &now);
-	else if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
-			   FUSE_SET_ATTR_MTIME_NOW))
-		rc = -EPERM; /* nobody else may touch timestamps */
+	else if ((to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+			    FUSE_SET_ATTR_MTIME_NOW)) &&
+		 !is_self(req))
+		rc = -EPERM; /* only the notifier touches timestamps */
 	else
 		rc = gpufs_tree_getattr(tree_of(req), ino, &now, &timeout);
 	if (rc < 0)
@@ -201,11 +221,31 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		gpufs_tree_release(tree_of(req), entry.ino, handle);
 }
 
+/* Streams (/events) block at their end until more comes; O_NONBLOCK readers
+ * (tail -f sets it) get an end of file instead. */
+static int read_stream(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi, GBytes **data)
+{
+	int rc;
+
+	while ((rc = gpufs_tree_read(tree_of(req), ino, handle_of(fi), off, size, data)) ==
+	       -EAGAIN) {
+		if (fi->flags & O_NONBLOCK) {
+			*data = g_bytes_new_static("", 0);
+			return 0;
+		}
+		if (fuse_req_interrupted(req) || fuse_session_exited(session))
+			return -EINTR;
+		gpufs_tree_wait(tree_of(req), handle_of(fi), G_USEC_PER_SEC / 2);
+	}
+	return rc;
+}
+
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	GBytes *data = NULL;
-	int rc = gpufs_tree_read(tree_of(req), ino, handle_of(fi), off, size, &data);
+	int rc = read_stream(req, ino, size, off, fi, &data);
 	gsize length;
 	const void *bytes;
 
@@ -247,15 +287,75 @@ static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_err(req, -gpufs_tree_unlink(tree_of(req), parent, name));
 }
 
-/* Nothing remote is ever renamed, made or removed through the namespace. */
+/* Nothing remote is ever renamed, made or removed through the namespace;
+ * only the notifier's own mkdir and rmdir succeed, to raise IN_CREATE and
+ * IN_DELETE for instances that came and went. */
 static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, EPERM);
+	if (!is_self(req)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	fuse_reply_err(req, -gpufs_tree_self_rmdir(tree_of(req), parent, name));
 }
 
 static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	fuse_reply_err(req, EPERM);
+	struct gpufs_entry entry;
+	int rc;
+
+	if (!is_self(req)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	rc = gpufs_tree_self_mkdir(tree_of(req), parent, name, &entry);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		reply_entry(req, &entry);
+}
+
+static void fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	gpufs_tree_forget(tree_of(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void fs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		gpufs_tree_forget(tree_of(req), forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+struct poll_ctx {
+	struct gpufs_tree *tree;
+	struct gpufs_handle *handle;
+};
+
+static gboolean poll_ready(void *data)
+{
+	struct poll_ctx *ctx = data;
+
+	return gpufs_tree_poll_ready(ctx->tree, ctx->handle);
+}
+
+/* poll(2) wakes when a file changed since the handle last read it, like a
+ * sysfs attribute: POLLIN|POLLPRI then. */
+static void fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		    struct fuse_pollhandle *ph)
+{
+	struct poll_ctx ctx = {tree_of(req), handle_of(fi)};
+	gboolean ready;
+
+	if (!ph) {
+		ready = poll_ready(&ctx);
+	} else {
+		ready = gpufs_notifier_poll(notifier, ino, ph, poll_ready, &ctx);
+		if (ready)
+			fuse_pollhandle_destroy(ph);
+	}
+	fuse_reply_poll(req, ready ? POLLIN | POLLRDNORM | POLLPRI : 0);
 }
 
 static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
@@ -274,6 +374,9 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 const struct fuse_lowlevel_ops gpufs_fs_ops = {
     .init = fs_init,
     .lookup = fs_lookup,
+    .forget = fs_forget,
+    .forget_multi = fs_forget_multi,
+    .poll = fs_poll,
     .getattr = fs_getattr,
     .setattr = fs_setattr,
     .readlink = fs_readlink,

@@ -4,6 +4,7 @@ libgpufs_a_SOURCES = \
 	src/account.c \
 	src/cache.c \
 	src/config.c \
+	src/events.c \
 	src/http.c \
 	src/log.c \
 	src/model.c \
@@ -11,6 +12,7 @@ libgpufs_a_SOURCES = \
 	src/spec.c \
 	src/tree.c \
 	src/util.c \
+	src/watch.c \
 	src/providers/runcrate.c \
 	src/providers/runcrate.h \
 	src/providers/vastai.c \
@@ -18,17 +20,19 @@ libgpufs_a_SOURCES = \
 	include/gpufs/account.h \
 	include/gpufs/cache.h \
 	include/gpufs/config.h \
+	include/gpufs/events.h \
 	include/gpufs/http.h \
 	include/gpufs/log.h \
 	include/gpufs/model.h \
 	include/gpufs/provider.h \
 	include/gpufs/spec.h \
 	include/gpufs/tree.h \
-	include/gpufs/util.h
+	include/gpufs/util.h \
+	include/gpufs/watch.h
 
 GPUFS_LIBS = libgpufs.a $(CURL_LIBS) $(JSONC_LIBS) $(GLIB_LIBS) -lm
 
 bin_PROGRAMS += gpufs
-gpufs_SOURCES = src/main.c src/fs.c src/fs.h
+gpufs_SOURCES = src/main.c src/fs.c src/fs.h src/notify.c src/notify.h
 gpufs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
 gpufs_LDADD = $(GPUFS_LIBS) $(FUSE_LIBS)

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +16,20 @@
 #include <fuse_lowlevel.h>
 #include "gpufs/account.h"
 #include "gpufs/config.h"
+#include "gpufs/events.h"
 #include "gpufs/http.h"
 #include "gpufs/log.h"
 #include "gpufs/tree.h"
+#include "gpufs/watch.h"
 #include "fs.h"
+#include "notify.h"
 
-#define DEFAULT_TTL_S 5.0
+#define DEFAULT_TTL_S  5.0
+#define DEFAULT_POLL_S 10.0
+/* While an instance is changing state a script is usually waiting on it. */
+#define FAST_POLL_S 2.0
+/* About ten thousand lines of changes: enough for a slow reader's minute. */
+#define EVENTS_BYTES (1024 * 1024)
 /* Value files are re-checked by the kernel at most this often; the TTL still
  * bounds how often the provider is asked. */
 #define MAX_ATTR_TIMEOUT_S 1.0
@@ -29,6 +38,7 @@
 struct options {
 	char *config;
 	char *ttl;
+	char *poll;
 	char *timeout;
 	char *connect_timeout;
 	int read_only;
@@ -42,6 +52,7 @@ struct options {
 static const struct fuse_opt option_spec[] = {
     GPUFS_OPT("config=%s", config),
     GPUFS_OPT("ttl=%s", ttl),
+    GPUFS_OPT("poll=%s", poll),
     GPUFS_OPT("timeout=%s", timeout),
     GPUFS_OPT("connect_timeout=%s", connect_timeout),
     GPUFS_OPT("ro", read_only),
@@ -60,6 +71,8 @@ static void usage(const char *progname)
 	       "                           (default $XDG_CONFIG_HOME/gpufs/config)\n"
 	       "    -o ro                  read-only: nothing is created, changed or deleted\n"
 	       "    -o ttl=SECONDS         how long fetched values are reused (default %g)\n"
+	       "    -o poll=SECONDS        how often a watched account is listed (default %g,\n"
+	       "                           %g while an instance changes state)\n"
 	       "    -o timeout=SECONDS     longest a provider request may take (default 20)\n"
 	       "    -o connect_timeout=SECONDS  longest a connection may take (default 5)\n"
 	       "    -f                     stay in the foreground\n"
@@ -68,7 +81,7 @@ static void usage(const char *progname)
 	       "    -V, --version          print the version\n"
 	       "\n"
 	       "FUSE options:\n",
-	       progname, DEFAULT_TTL_S);
+	       progname, DEFAULT_TTL_S, DEFAULT_POLL_S, FAST_POLL_S);
 	fuse_lowlevel_help();
 }
 
@@ -94,13 +107,15 @@ static gboolean parse_seconds(const char *name, const char *text, double fallbac
 struct settings {
 	struct gpufs_mount_options mount;
 	struct gpufs_tree_options tree;
+	struct gpufs_watch_options watch;
 };
 
 static gboolean settings_from(const struct options *opts, struct settings *s)
 {
-	double ttl, timeout, connect_timeout;
+	double ttl, timeout, connect_timeout, poll;
 
 	if (!parse_seconds("ttl", opts->ttl, DEFAULT_TTL_S, &ttl) ||
+	    !parse_seconds("poll", opts->poll, DEFAULT_POLL_S, &poll) ||
 	    !parse_seconds("timeout", opts->timeout, 20, &timeout) ||
 	    !parse_seconds("connect_timeout", opts->connect_timeout, 5, &connect_timeout))
 		return FALSE;
@@ -116,6 +131,10 @@ static gboolean settings_from(const struct options *opts, struct settings *s)
 	    .read_only = opts->read_only,
 	    .attr_timeout = MIN(ttl, MAX_ATTR_TIMEOUT_S),
 	    .entry_timeout = MIN(ttl, MAX_ATTR_TIMEOUT_S),
+	};
+	s->watch = (struct gpufs_watch_options){
+	    .poll_s = MAX(poll, 0.1),
+	    .fast_poll_s = MAX(MIN(poll, FAST_POLL_S), 0.1),
 	};
 	return TRUE;
 }
@@ -134,12 +153,20 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	       struct gpufs_config *config, const struct settings *s)
 {
 	struct fuse_loop_config *loop = NULL;
+	struct gpufs_events *events = gpufs_events_new(EVENTS_BYTES);
+	struct gpufs_tree_options tree_options = s->tree;
+	struct gpufs_notifier *notifier = NULL;
+	struct gpufs_watch *watch = NULL;
+	struct gpufs_tree_notifier callbacks;
 	struct fuse_session *session;
+	GPtrArray *accounts;
 	struct gpufs_tree *tree;
 	int rc = 1;
 
 	gpufs_http_global_init();
-	tree = gpufs_tree_new(make_accounts(config, &s->mount), &s->tree);
+	accounts = make_accounts(config, &s->mount);
+	tree_options.events = events;
+	tree = gpufs_tree_new(g_ptr_array_ref(accounts), &tree_options);
 	session = fuse_session_new(args, &gpufs_fs_ops, sizeof(gpufs_fs_ops), tree);
 	if (!session)
 		goto out_tree;
@@ -151,23 +178,38 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 		goto out_unmount;
 	if (!cmd->foreground)
 		gpufs_log_use_syslog(TRUE);
+
+	/* Threads only after the fork. */
+	notifier = gpufs_notifier_start(session, cmd->mountpoint);
+	callbacks = gpufs_notifier_callbacks(notifier);
+	gpufs_tree_set_notifier(tree, &callbacks);
+	gpufs_fs_setup(session, notifier);
+	watch = gpufs_watch_start(tree, accounts, events, &s->watch);
 	gpufs_info("mounted %u account(s) at %s", config->accounts->len, cmd->mountpoint);
 
 	loop = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(loop, cmd->clone_fd);
 	/* Handlers block on HTTP: allow more waiting threads than the default. */
 	fuse_loop_cfg_set_max_threads(loop, MAX_THREADS);
-	fuse_loop_cfg_set_idle_threads(loop, cmd->max_idle_threads);
+	if (cmd->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
+		fuse_loop_cfg_set_idle_threads(loop, cmd->max_idle_threads);
 	rc = cmd->singlethread ? fuse_session_loop(session) : fuse_session_loop_mt(session, loop);
 	fuse_loop_cfg_destroy(loop);
+	gpufs_watch_stop(watch);
+	gpufs_tree_wake_all(tree);
 out_unmount:
+	/* Unmount before stopping the notifier: a syscall of its on the mount
+	 * then fails instead of waiting for a loop that has ended. */
 	fuse_session_unmount(session);
+	gpufs_notifier_stop(notifier);
 out_signals:
 	fuse_remove_signal_handlers(session);
 out_session:
 	fuse_session_destroy(session);
 out_tree:
 	gpufs_tree_free(tree);
+	g_ptr_array_unref(accounts);
+	gpufs_events_free(events);
 	gpufs_http_global_cleanup();
 	return rc ? 1 : 0;
 }
@@ -226,6 +268,7 @@ out:
 	fuse_opt_free_args(&args);
 	g_free(opts.config);
 	g_free(opts.ttl);
+	g_free(opts.poll);
 	g_free(opts.timeout);
 	g_free(opts.connect_timeout);
 	return rc;

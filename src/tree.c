@@ -10,7 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include "gpufs/account.h"
+#include "gpufs/events.h"
 #include "gpufs/log.h"
+#include "gpufs/util.h"
 #include "gpufs/tree.h"
 
 #define ROOT_INO 1
@@ -18,6 +20,9 @@
 enum node_kind {
 	NODE_ROOT,
 	NODE_README,
+	NODE_EVENTS,	 /* /events: the change stream */
+	NODE_COST,	 /* /cost_per_hour: all running instances */
+	NODE_ALL_OFFERS, /* /offers: every account's offers */
 	NODE_ACCOUNT,
 	NODE_INSTANCES, /* <account>/instances/ */
 	NODE_INSTANCE,	/* <account>/instances/<id>/ */
@@ -57,11 +62,18 @@ struct node {
 	struct spec_file *spec;
 	GPtrArray *specs; /* NODE_NEW: its spec nodes */
 	gboolean unlinked;
+	guint64 nlookup;    /* references the kernel holds */
+	guint64 generation; /* bumped when the snapshot changes */
+	guint64 notified;   /* the generation the notifier last told */
 };
 
 struct gpufs_handle {
 	struct node *node;
 	gboolean wrote;
+	guint64 seen;	  /* the generation this handle last read: for poll */
+	guint64 stream;	  /* /events: position in the stream */
+	guint64 next_off; /* /events: the file offset a sequential read comes at */
+	gboolean started; /* /events: has read before */
 };
 
 struct dir_entry {
@@ -82,6 +94,10 @@ struct gpufs_tree {
 	GHashTable *names; /* "<parent ino>/<name>" -> struct node * */
 	struct timespec mount_time;
 	GBytes *readme;
+	struct gpufs_tree_notifier notifier;
+	GHashTable *in_use;	  /* account -> count of its nodes with nlookup > 0 */
+	GHashTable *self_absent;  /* "<parent ino>/<name>" the notifier is about to mkdir */
+	GHashTable *self_present; /* ... and to rmdir */
 };
 
 static const char readme_text[] =
@@ -96,7 +112,11 @@ static const char readme_text[] =
     "<account>/offers              what can be rented, cheapest first, tab-separated\n"
     "<account>/new/<file>          write key=value lines (offer=, gpu_type=, image=, ...)\n"
     "                              and close: one instance is created, and the file then\n"
-    "                              reads back its id, or \"error: <reason>\"\n";
+    "                              reads back its id, or \"error: <reason>\"\n"
+    "<account>/balance             credit left, where the provider reports it\n"
+    "events                        one line per change: TIME ACCOUNT ID FIELD OLD NEW\n"
+    "cost_per_hour                 USD per hour of every running instance\n"
+    "offers                        every account's offers, cheapest first\n";
 
 /* ---- nodes ---- */
 
@@ -199,6 +219,9 @@ struct gpufs_tree *gpufs_tree_new(GPtrArray *accounts, const struct gpufs_tree_o
 	tree->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	tree->mount_time = now_realtime();
 	tree->readme = g_bytes_new_static(readme_text, sizeof(readme_text) - 1);
+	tree->in_use = g_hash_table_new(NULL, NULL);
+	tree->self_absent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	tree->self_present = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	root = child(tree, NULL, "/", NODE_ROOT, 0);
 	g_assert(root->ino == ROOT_INO);
 	return tree;
@@ -212,6 +235,9 @@ void gpufs_tree_free(struct gpufs_tree *tree)
 	g_ptr_array_unref(tree->nodes);
 	g_ptr_array_unref(tree->accounts);
 	g_bytes_unref(tree->readme);
+	g_hash_table_destroy(tree->in_use);
+	g_hash_table_destroy(tree->self_absent);
+	g_hash_table_destroy(tree->self_present);
 	g_mutex_clear(&tree->lock);
 	g_free(tree);
 }
@@ -246,7 +272,8 @@ static gboolean is_dir(const struct node *node)
  * the kernel; value files are, and are invalidated by their mtime. */
 static gboolean is_uncached(const struct node *node)
 {
-	return node->kind == NODE_SPEC || node->kind == NODE_CTL || node->kind == NODE_LIVE;
+	return node->kind == NODE_SPEC || node->kind == NODE_CTL || node->kind == NODE_LIVE ||
+	       node->kind == NODE_EVENTS;
 }
 
 /* A provider's writable value file (Vast.ai's name sets the label). */
@@ -381,6 +408,105 @@ static int render_text(struct node *node, GBytes **out)
 	return 0;
 }
 
+static double running_cost(struct gpufs_account *account)
+{
+	struct gpufs_cache_result result = {0};
+	struct gpufs_instance_list *list;
+	double sum = 0;
+
+	if (gpufs_account_list(account, &result) < 0) {
+		g_free(result.error);
+		return 0;
+	}
+	list = result.value;
+	for (guint i = 0; i < list->items->len; i++) {
+		struct gpufs_instance *inst = list->items->pdata[i];
+		const char *cost = inst->values[GPUFS_F_COST_PER_HOUR];
+
+		if (inst->status == GPUFS_STATUS_RUNNING && cost)
+			sum += g_ascii_strtod(cost, NULL);
+	}
+	gpufs_cache_result_clear(account->lists, &result);
+	return sum;
+}
+
+static GBytes *render_cost(struct gpufs_tree *tree)
+{
+	g_autofree char *text = NULL;
+	double sum = 0;
+
+	for (guint i = 0; i < tree->accounts->len; i++)
+		sum += running_cost(tree->accounts->pdata[i]);
+	/* A float sum grows tails like 0.30000000000000004: six decimals is
+	 * finer than any provider's price. */
+	text = gpufs_format_number(((gint64)(sum * 1e6 + 0.5)) / 1e6);
+	return line_bytes(text);
+}
+
+struct offer_row {
+	double cost;
+	char *line;
+};
+
+static gint compare_rows(gconstpointer a, gconstpointer b)
+{
+	const struct offer_row *x = a, *y = b;
+
+	if (x->cost != y->cost)
+		return x->cost < y->cost ? -1 : 1;
+	return g_strcmp0(x->line, y->line);
+}
+
+/* Adds @account's table rows (not its header) to @rows, account first. */
+static void add_offer_rows(struct gpufs_account *account, GArray *rows)
+{
+	struct gpufs_cache_result result = {0};
+	g_auto(GStrv) lines = NULL;
+	g_autofree char *text = NULL;
+	const char *data;
+	gsize size;
+
+	if (gpufs_account_offers(account, &result) < 0) {
+		g_free(result.error);
+		return;
+	}
+	data = g_bytes_get_data(result.value, &size);
+	text = g_strndup(data, size);
+	gpufs_cache_result_clear(account->texts, &result);
+	lines = g_strsplit(text, "\n", -1);
+	for (int i = 1; lines[i]; i++) {
+		g_auto(GStrv) cells = g_strsplit(lines[i], "\t", -1);
+		struct offer_row row;
+
+		if (g_strv_length(cells) < GPUFS_OFFER_COLUMN_COUNT)
+			continue;
+		row.cost = g_ascii_strtod(cells[GPUFS_O_COST_PER_HOUR], NULL);
+		row.line = g_strdup_printf("%s\t%s\n", account->name, lines[i]);
+		g_array_append_val(rows, row);
+	}
+}
+
+static GBytes *render_all_offers(struct gpufs_tree *tree)
+{
+	GArray *rows = g_array_new(FALSE, FALSE, sizeof(struct offer_row));
+	GString *out = g_string_new("account");
+
+	for (int c = 0; c < GPUFS_OFFER_COLUMN_COUNT; c++)
+		g_string_append_printf(out, "\t%s", gpufs_offer_column_names[c]);
+	g_string_append_c(out, '\n');
+	for (guint i = 0; i < tree->accounts->len; i++)
+		add_offer_rows(tree->accounts->pdata[i], rows);
+	g_array_sort(rows, compare_rows);
+	for (guint i = 0; i < rows->len; i++) {
+		struct offer_row *row = &g_array_index(rows, struct offer_row, i);
+
+		g_string_append(out, row->line);
+		g_free(row->line);
+	}
+	g_array_free(rows, TRUE);
+	return g_string_free_to_bytes(out);
+}
+
 static GBytes *render_spec(struct node *node)
 {
 	struct spec_file *spec = node->spec;
@@ -400,6 +526,12 @@ static int render(struct gpufs_tree *tree, struct node *node, GBytes **out)
 	switch (node->kind) {
 	case NODE_README:
 		*out = g_bytes_ref(tree->readme);
+		return 0;
+	case NODE_COST:
+		*out = render_cost(tree);
+		return 0;
+	case NODE_ALL_OFFERS:
+		*out = render_all_offers(tree);
 		return 0;
 	case NODE_FIELD:
 	case NODE_EXTRA:
@@ -440,7 +572,10 @@ static int refresh(struct gpufs_tree *tree, struct node *node)
 		node->mtime = node->content ? now : node->mtime;
 		if (node->content)
 			g_bytes_unref(node->content);
+		else
+			node->notified = node->generation + 1; /* a first look is no change */
 		node->content = fresh;
+		node->generation++;
 	} else {
 		g_bytes_unref(fresh);
 	}
@@ -482,6 +617,8 @@ static void fill_attr(struct gpufs_tree *tree, struct node *node, struct stat *a
 	attr->st_size = node->content ? (off_t)g_bytes_get_size(node->content) : 0;
 	attr->st_mtim = node->mtime;
 	g_mutex_unlock(&tree->lock);
+	if (node->kind == NODE_EVENTS)
+		attr->st_size = (off_t)gpufs_events_size(tree->options.events);
 	attr->st_ctim = attr->st_mtim;
 	attr->st_atim = attr->st_mtim;
 	attr->st_blocks = (attr->st_size + 511) / 512;
@@ -495,7 +632,8 @@ static double attr_timeout(struct gpufs_tree *tree, const struct node *node)
 static int stat_node(struct gpufs_tree *tree, struct node *node, struct stat *attr)
 {
 	/* A live file is asked for at open only: stat shows the last one. */
-	if (!is_dir(node) && node->kind != NODE_LINK && node->kind != NODE_LIVE) {
+	if (!is_dir(node) && node->kind != NODE_LINK && node->kind != NODE_LIVE &&
+	    node->kind != NODE_EVENTS) {
 		int rc = refresh(tree, node);
 
 		if (rc < 0)
@@ -507,13 +645,23 @@ static int stat_node(struct gpufs_tree *tree, struct node *node, struct stat *at
 
 /* ---- lookup ---- */
 
+static const struct {
+	const char *name;
+	enum node_kind kind;
+} root_files[] = {
+    {"README", NODE_README},
+    {"events", NODE_EVENTS},
+    {"cost_per_hour", NODE_COST},
+    {"offers", NODE_ALL_OFFERS},
+};
+
 static struct node *lookup_root(struct gpufs_tree *tree, struct node *root, const char *name)
 {
 	struct gpufs_account *account;
 	struct node *node;
-
-	if (strcmp(name, "README") == 0)
-		return child(tree, root, name, NODE_README, 0);
+	for (guint i = 0; i < G_N_ELEMENTS(root_files); i++)
+		if (strcmp(name, root_files[i].name) == 0)
+			return child(tree, root, name, root_files[i].kind, 0);
 	account = account_named(tree, name);
 	if (!account)
 		return NULL;
@@ -547,12 +695,33 @@ static struct node *lookup_account(struct gpufs_tree *tree, struct node *dir, co
 	return NULL;
 }
 
+/* TRUE when @set holds "<dir ino>/<name>". */
+static gboolean self_expects(struct gpufs_tree *tree, GHashTable *set, struct node *dir,
+			     const char *name)
+{
+	g_autofree char *key = name_key(dir->ino, name);
+	gboolean found;
+
+	g_mutex_lock(&tree->lock);
+	found = g_hash_table_contains(set, key);
+	g_mutex_unlock(&tree->lock);
+	return found;
+}
+
 static int lookup_instance(struct gpufs_tree *tree, struct node *dir, const char *name,
-			   struct node **out)
+			   gboolean self, struct node **out)
 {
 	struct gpufs_cache_result result = {0};
 	int rc;
 
+	/* The notifier's own mkdir and rmdir must find the name absent and
+	 * present, whatever the provider says by now. */
+	if (self && self_expects(tree, tree->self_absent, dir, name))
+		return -ENOENT;
+	if (self && self_expects(tree, tree->self_present, dir, name)) {
+		*out = child(tree, dir, name, NODE_INSTANCE, 0);
+		return 0;
+	}
 	if (!gpufs_account_knows(dir->account, name)) {
 		rc = gpufs_account_instance(dir->account, name, FALSE, &result);
 		gpufs_cache_result_clear(dir->account->instances, &result);
@@ -678,7 +847,7 @@ static struct node *lookup_spec(struct gpufs_tree *tree, struct node *dir, const
 	return node;
 }
 
-static int lookup_node(struct gpufs_tree *tree, struct node *dir, const char *name,
+static int lookup_node(struct gpufs_tree *tree, struct node *dir, const char *name, gboolean self,
 		       struct node **out)
 {
 	*out = NULL;
@@ -690,7 +859,7 @@ static int lookup_node(struct gpufs_tree *tree, struct node *dir, const char *na
 		*out = lookup_account(tree, dir, name);
 		break;
 	case NODE_INSTANCES:
-		return lookup_instance(tree, dir, name, out);
+		return lookup_instance(tree, dir, name, self, out);
 	case NODE_INSTANCE:
 		*out = lookup_instance_file(tree, dir, name);
 		break;
@@ -712,7 +881,45 @@ static void fill_entry(struct gpufs_tree *tree, struct node *node, struct gpufs_
 	entry->entry_timeout = node->kind == NODE_SPEC ? 0 : tree->options.entry_timeout;
 }
 
-int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name,
+/* The kernel took a reference: a node it holds keeps its account polled. */
+static void hold(struct gpufs_tree *tree, struct node *node)
+{
+	g_mutex_lock(&tree->lock);
+	if (node->nlookup++ == 0 && node->account) {
+		guint count = GPOINTER_TO_UINT(g_hash_table_lookup(tree->in_use, node->account));
+
+		g_hash_table_insert(tree->in_use, node->account, GUINT_TO_POINTER(count + 1));
+	}
+	g_mutex_unlock(&tree->lock);
+}
+
+void gpufs_tree_forget(struct gpufs_tree *tree, uint64_t ino, uint64_t count)
+{
+	struct node *node = node_get(tree, ino);
+
+	if (!node)
+		return;
+	g_mutex_lock(&tree->lock);
+	if (node->nlookup > 0 && count >= node->nlookup && node->account) {
+		guint used = GPOINTER_TO_UINT(g_hash_table_lookup(tree->in_use, node->account));
+
+		g_hash_table_insert(tree->in_use, node->account, GUINT_TO_POINTER(used - 1));
+	}
+	node->nlookup = count >= node->nlookup ? 0 : node->nlookup - count;
+	g_mutex_unlock(&tree->lock);
+}
+
+gboolean gpufs_tree_account_in_use(struct gpufs_tree *tree, struct gpufs_account *account)
+{
+	gboolean used;
+
+	g_mutex_lock(&tree->lock);
+	used = GPOINTER_TO_UINT(g_hash_table_lookup(tree->in_use, account)) > 0;
+	g_mutex_unlock(&tree->lock);
+	return used;
+}
+
+int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name, gboolean self,
 		      struct gpufs_entry *entry)
 {
 	struct node *dir = node_get(tree, parent);
@@ -723,13 +930,14 @@ int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name
 		return -ENOENT;
 	if (!is_dir(dir))
 		return -ENOTDIR;
-	rc = lookup_node(tree, dir, name, &node);
+	rc = lookup_node(tree, dir, name, self, &node);
 	if (rc < 0)
 		return rc;
 	rc = stat_node(tree, node, &entry->attr);
 	if (rc < 0)
 		return rc;
 	fill_entry(tree, node, entry);
+	hold(tree, node);
 	return 0;
 }
 
@@ -779,7 +987,8 @@ static void dir_entry_clear(gpointer data)
 
 static void list_root(struct gpufs_tree *tree, struct node *root, struct gpufs_dir *dir)
 {
-	dir_add(dir, child(tree, root, "README", NODE_README, 0));
+	for (guint i = 0; i < G_N_ELEMENTS(root_files); i++)
+		dir_add(dir, child(tree, root, root_files[i].name, root_files[i].kind, 0));
 	for (guint i = 0; i < tree->accounts->len; i++) {
 		struct gpufs_account *account = tree->accounts->pdata[i];
 
@@ -944,13 +1153,18 @@ int gpufs_tree_open(struct gpufs_tree *tree, uint64_t ino, int flags, struct gpu
 		return -EACCES;
 	if (writing && tree->options.read_only)
 		return -EROFS;
-	if (!node->content || node->kind == NODE_LIVE) {
+	if ((!node->content || node->kind == NODE_LIVE) && node->kind != NODE_EVENTS) {
 		rc = refresh(tree, node);
 		if (rc < 0)
 			return rc;
 	}
 	*handle = g_new0(struct gpufs_handle, 1);
 	(*handle)->node = node;
+	g_mutex_lock(&tree->lock);
+	(*handle)->seen = node->generation;
+	g_mutex_unlock(&tree->lock);
+	if (node->kind == NODE_EVENTS)
+		gpufs_events_reader_add(tree->options.events, 1);
 	*open_flags = (struct gpufs_open_flags){
 	    .direct_io = is_uncached(node),
 	    .keep_cache = !is_uncached(node),
@@ -1003,12 +1217,34 @@ int gpufs_tree_create(struct gpufs_tree *tree, uint64_t parent, const char *name
 		dir->specs = g_ptr_array_new();
 	g_ptr_array_add(dir->specs, node);
 	g_mutex_unlock(&tree->lock);
-
 	fill_attr(tree, node, &entry->attr);
 	fill_entry(tree, node, entry);
+	hold(tree, node);
 	*handle = g_new0(struct gpufs_handle, 1);
 	(*handle)->node = node;
 	*open_flags = (struct gpufs_open_flags){.direct_io = TRUE};
+	return 0;
+}
+
+/* Offsets of /events are stream positions; a reader that starts at 0 when
+ * the ring has moved on starts at the oldest line kept, without a word. */
+static int read_events(struct gpufs_tree *tree, struct gpufs_handle *handle, off_t offset,
+		       size_t size, GBytes **data)
+{
+	struct gpufs_events *events = tree->options.events;
+	GBytes *bytes;
+
+	if (!handle->started || (guint64)offset != handle->next_off) {
+		handle->stream = (guint64)offset;
+		if (!handle->started)
+			handle->stream = MAX(handle->stream, gpufs_events_oldest(events));
+	}
+	bytes = gpufs_events_read(events, &handle->stream, size);
+	if (!bytes)
+		return -EAGAIN;
+	handle->started = TRUE;
+	handle->next_off = (guint64)offset + g_bytes_get_size(bytes);
+	*data = bytes;
 	return 0;
 }
 
@@ -1019,6 +1255,8 @@ int gpufs_tree_read(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *
 	gsize length;
 	int rc;
 
+	if (node->kind == NODE_EVENTS)
+		return read_events(tree, handle, offset, size, data);
 	/* ctl and spec files show their latest state at every read; a live
 	 * file was fetched at open. */
 	if ((is_uncached(node) && node->kind != NODE_LIVE) || !node->content) {
@@ -1027,6 +1265,7 @@ int gpufs_tree_read(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *
 			return rc;
 	}
 	g_mutex_lock(&tree->lock);
+	handle->seen = node->generation;
 	length = g_bytes_get_size(node->content);
 	if ((gsize)offset >= length)
 		*data = g_bytes_new_static("", 0);
@@ -1191,6 +1430,8 @@ int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle 
 
 void gpufs_tree_release(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *handle)
 {
+	if (handle->node->kind == NODE_EVENTS)
+		gpufs_events_reader_add(tree->options.events, -1);
 	g_free(handle);
 }
 
@@ -1244,4 +1485,232 @@ int gpufs_tree_unlink(struct gpufs_tree *tree, uint64_t parent, const char *name
 	g_mutex_unlock(&tree->lock);
 	g_free(key);
 	return node ? 0 : -ENOENT;
+}
+
+/* ---- the live tree ---- */
+
+void gpufs_tree_wait(struct gpufs_tree *tree, struct gpufs_handle *handle, gint64 timeout_us)
+{
+	if (handle->node->kind == NODE_EVENTS)
+		gpufs_events_wait(tree->options.events, handle->stream, timeout_us);
+	else
+		g_usleep(timeout_us);
+}
+
+void gpufs_tree_wake_all(struct gpufs_tree *tree)
+{
+	gpufs_events_wake(tree->options.events);
+}
+
+gboolean gpufs_tree_poll_ready(struct gpufs_tree *tree, struct gpufs_handle *handle)
+{
+	struct node *node = handle->node;
+	gboolean ready;
+
+	if (node->kind == NODE_EVENTS)
+		return gpufs_events_size(tree->options.events) > handle->stream;
+	g_mutex_lock(&tree->lock);
+	ready = node->generation != handle->seen;
+	g_mutex_unlock(&tree->lock);
+	return ready;
+}
+
+void gpufs_tree_set_notifier(struct gpufs_tree *tree, const struct gpufs_tree_notifier *notifier)
+{
+	tree->notifier = *notifier;
+}
+
+/* "account/instances/<id>/status": the path under the mountpoint. */
+static char *node_path_locked(struct node *node)
+{
+	GPtrArray *names = g_ptr_array_new();
+	GString *path = g_string_new(NULL);
+
+	for (; node && node->ino != ROOT_INO; node = node->parent)
+		g_ptr_array_add(names, node->name);
+	for (guint i = names->len; i > 0; i--)
+		g_string_append_printf(path, "%s%s", i == names->len ? "" : "/",
+				       (char *)names->pdata[i - 1]);
+	g_ptr_array_unref(names);
+	return g_string_free(path, FALSE);
+}
+
+static gboolean follows_list(const struct node *node)
+{
+	switch (node->kind) {
+	case NODE_FIELD:
+	case NODE_EXTRA:
+	case NODE_JSON:
+		/* Detail files need a GET each: they refresh on their own
+		 * getattr instead, so a poll stays one list request. */
+		return !gpufs_provider_is_detail_file(
+		    node->account->provider, node->kind == NODE_JSON ? "json" : node->name);
+	default:
+		return FALSE;
+	}
+}
+
+struct change {
+	uint64_t ino;
+	char *path;
+	struct timespec mtime;
+};
+
+/* The nodes worth re-rendering after a listing: the kernel holds them. */
+static GPtrArray *held_nodes(struct gpufs_tree *tree, struct gpufs_account *account)
+{
+	GPtrArray *held = g_ptr_array_new();
+
+	g_mutex_lock(&tree->lock);
+	for (guint i = 0; i < tree->nodes->len; i++) {
+		struct node *node = tree->nodes->pdata[i];
+
+		if (node->nlookup == 0 || !node->content)
+			continue;
+		if ((node->account == account && follows_list(node)) || node->kind == NODE_COST)
+			g_ptr_array_add(held, node);
+	}
+	g_mutex_unlock(&tree->lock);
+	return held;
+}
+
+static gboolean contains_id(GPtrArray *ids, const char *id)
+{
+	for (guint i = 0; ids && i < ids->len; i++)
+		if (g_strcmp0(ids->pdata[i], id) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+static void notify_changes(struct gpufs_tree *tree, struct gpufs_account *account, GPtrArray *gone)
+{
+	g_autoptr(GPtrArray) held = held_nodes(tree, account);
+	GArray *changes = g_array_new(FALSE, FALSE, sizeof(struct change));
+
+	for (guint i = 0; i < held->len; i++) {
+		struct node *node = held->pdata[i];
+
+		if (node->instance_id && contains_id(gone, node->instance_id))
+			continue;
+		if (refresh(tree, node) < 0)
+			continue;
+		g_mutex_lock(&tree->lock);
+		if (node->generation != node->notified) {
+			struct change change = {node->ino, node_path_locked(node), node->mtime};
+
+			node->notified = node->generation;
+			g_array_append_val(changes, change);
+		}
+		g_mutex_unlock(&tree->lock);
+	}
+	for (guint i = 0; i < changes->len; i++) {
+		struct change *change = &g_array_index(changes, struct change, i);
+
+		if (tree->notifier.changed)
+			tree->notifier.changed(tree->notifier.ctx, change->ino, change->path,
+					       &change->mtime);
+		g_free(change->path);
+	}
+	g_array_free(changes, TRUE);
+}
+
+/* The account's instances/ node, when the kernel holds it. */
+static struct node *held_instances_dir(struct gpufs_tree *tree, struct gpufs_account *account)
+{
+	g_autofree char *account_key = name_key(ROOT_INO, account->name);
+	struct node *dir = NULL;
+	struct node *node;
+
+	g_mutex_lock(&tree->lock);
+	node = g_hash_table_lookup(tree->names, account_key);
+	if (node) {
+		g_autofree char *key = name_key(node->ino, "instances");
+
+		dir = g_hash_table_lookup(tree->names, key);
+	}
+	if (dir && dir->nlookup == 0)
+		dir = NULL;
+	g_mutex_unlock(&tree->lock);
+	return dir;
+}
+
+/* Tells the notifier about instances that came or went, marking what its
+ * own mkdir/rmdir must find. */
+static void notify_entries(struct gpufs_tree *tree, struct node *dir, GPtrArray *ids,
+			   gboolean created)
+{
+	for (guint i = 0; ids && i < ids->len; i++) {
+		const char *id = ids->pdata[i];
+		char *key = name_key(dir->ino, id);
+		char *path;
+
+		g_mutex_lock(&tree->lock);
+		if (!created) {
+			struct node *node = g_hash_table_lookup(tree->names, key);
+
+			if (!node || node->nlookup == 0) {
+				g_mutex_unlock(&tree->lock);
+				g_free(key);
+				continue; /* the kernel never saw it: nothing to tell */
+			}
+		}
+		g_hash_table_add(created ? tree->self_absent : tree->self_present, key);
+		{
+			g_autofree char *dir_path = node_path_locked(dir);
+
+			path = g_strdup_printf("%s/%s", dir_path, id);
+		}
+		g_mutex_unlock(&tree->lock);
+		if (created && tree->notifier.created)
+			tree->notifier.created(tree->notifier.ctx, path);
+		else if (!created && tree->notifier.removed)
+			tree->notifier.removed(tree->notifier.ctx, path);
+		g_free(path);
+	}
+}
+
+void gpufs_tree_sync(struct gpufs_tree *tree, struct gpufs_account *account, GPtrArray *created,
+		     GPtrArray *gone)
+{
+	struct node *dir = held_instances_dir(tree, account);
+
+	notify_changes(tree, account, gone);
+	if (!dir)
+		return;
+	notify_entries(tree, dir, created, TRUE);
+	notify_entries(tree, dir, gone, FALSE);
+}
+
+int gpufs_tree_self_mkdir(struct gpufs_tree *tree, uint64_t parent, const char *name,
+			  struct gpufs_entry *entry)
+{
+	struct node *dir = node_get(tree, parent);
+	g_autofree char *key = NULL;
+	struct node *node;
+
+	if (!dir || dir->kind != NODE_INSTANCES)
+		return -EPERM;
+	key = name_key(dir->ino, name);
+	g_mutex_lock(&tree->lock);
+	g_hash_table_remove(tree->self_absent, key);
+	g_mutex_unlock(&tree->lock);
+	node = child(tree, dir, name, NODE_INSTANCE, 0);
+	fill_attr(tree, node, &entry->attr);
+	fill_entry(tree, node, entry);
+	hold(tree, node);
+	return 0;
+}
+
+int gpufs_tree_self_rmdir(struct gpufs_tree *tree, uint64_t parent, const char *name)
+{
+	struct node *dir = node_get(tree, parent);
+	g_autofree char *key = NULL;
+
+	if (!dir || dir->kind != NODE_INSTANCES)
+		return -EPERM;
+	key = name_key(dir->ino, name);
+	g_mutex_lock(&tree->lock);
+	g_hash_table_remove(tree->self_present, key);
+	g_mutex_unlock(&tree->lock);
+	return 0;
 }

@@ -41,6 +41,10 @@ void gpufs_account_free(struct gpufs_account *account);
  * cache with every item.  result->value is a struct gpufs_instance_list *. */
 int gpufs_account_list(struct gpufs_account *account, struct gpufs_cache_result *result);
 
+/* The same, fetched now whatever its age (shared with concurrent callers):
+ * the poller's one request per interval. */
+int gpufs_account_refresh(struct gpufs_account *account, struct gpufs_cache_result *result);
+
 /* One instance (result->value: struct gpufs_instance *).  With @need_detail
  * a partial list item is completed by a GET of the full object. */
 int gpufs_account_instance(struct gpufs_account *account, const char *id, gboolean need_detail,

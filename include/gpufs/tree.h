@@ -16,12 +16,14 @@
 #include <glib.h>
 
 struct gpufs_account;
+struct gpufs_events;
 
 struct gpufs_tree_options {
 	uid_t uid;
 	gid_t gid;
 	gboolean read_only;
-	double attr_timeout; /* for value files; 0 for files that change under writes */
+	struct gpufs_events *events; /* the /events stream; owned by the caller */
+	double attr_timeout;	     /* for value files; 0 for files that change under writes */
 	double entry_timeout;
 };
 
@@ -47,8 +49,11 @@ struct gpufs_dir;
 struct gpufs_tree *gpufs_tree_new(GPtrArray *accounts, const struct gpufs_tree_options *options);
 void gpufs_tree_free(struct gpufs_tree *tree);
 
-int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name,
+/* @self: the request comes from the daemon's own notifier thread. */
+int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name, gboolean self,
 		      struct gpufs_entry *entry);
+/* The kernel dropped @count references taken by lookup and create replies. */
+void gpufs_tree_forget(struct gpufs_tree *tree, uint64_t ino, uint64_t count);
 int gpufs_tree_getattr(struct gpufs_tree *tree, uint64_t ino, struct stat *attr, double *timeout);
 int gpufs_tree_readlink(struct gpufs_tree *tree, uint64_t ino, char **target);
 
@@ -78,5 +83,44 @@ void gpufs_tree_release(struct gpufs_tree *tree, uint64_t ino, struct gpufs_hand
 /* Truncation (O_TRUNC, `>`): only spec and ctl files accept it. */
 int gpufs_tree_truncate(struct gpufs_tree *tree, uint64_t ino, off_t size, struct stat *attr);
 int gpufs_tree_unlink(struct gpufs_tree *tree, uint64_t parent, const char *name);
+
+/* Stream files (/events) answer -EAGAIN from read when there is nothing new;
+ * this waits for more, at most @timeout_us. */
+void gpufs_tree_wait(struct gpufs_tree *tree, struct gpufs_handle *handle, gint64 timeout_us);
+/* Ends every wait (unmount). */
+void gpufs_tree_wake_all(struct gpufs_tree *tree);
+
+/* poll(2): TRUE when the file changed since this handle last read it. */
+gboolean gpufs_tree_poll_ready(struct gpufs_tree *tree, struct gpufs_handle *handle);
+
+/* ---- the live tree ---- */
+
+/* How changes reach the kernel and inotify watchers; implemented by the FUSE
+ * side, called from the poller threads, never from a request handler. */
+struct gpufs_tree_notifier {
+	void *ctx;
+	/* A file's bytes changed: invalidate, wake pollers, raise IN_MODIFY. */
+	void (*changed)(void *ctx, uint64_t ino, const char *path, const struct timespec *mtime);
+	/* A directory appeared or went (an instance): raise IN_CREATE/IN_DELETE. */
+	void (*created)(void *ctx, const char *path);
+	void (*removed)(void *ctx, const char *path);
+};
+
+void gpufs_tree_set_notifier(struct gpufs_tree *tree, const struct gpufs_tree_notifier *notifier);
+
+/* TRUE while the kernel holds any node of @account (open files, watched or
+ * cached entries): the poller's reason to go on. */
+gboolean gpufs_tree_account_in_use(struct gpufs_tree *tree, struct gpufs_account *account);
+
+/* After a fresh listing of @account: re-renders the files the kernel holds
+ * and notifies every change not yet notified, and the instances in
+ * @created and @gone (ids). */
+void gpufs_tree_sync(struct gpufs_tree *tree, struct gpufs_account *account, GPtrArray *created,
+		     GPtrArray *gone);
+
+/* Requests the notifier makes on the mount to raise inotify events. */
+int gpufs_tree_self_mkdir(struct gpufs_tree *tree, uint64_t parent, const char *name,
+			  struct gpufs_entry *entry);
+int gpufs_tree_self_rmdir(struct gpufs_tree *tree, uint64_t parent, const char *name);
 
 #endif

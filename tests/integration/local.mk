@@ -6,9 +6,12 @@ integration_tests = \
 	tests/integration/create.sh \
 	tests/integration/bad-input.sh \
 	tests/integration/readonly.sh \
-	tests/integration/single-flight.sh
+	tests/integration/single-flight.sh \
+	tests/integration/live.sh
 
 TESTS += $(integration_tests)
+check_PROGRAMS += tests/integration/pollwait
+tests_integration_pollwait_SOURCES = tests/integration/pollwait.c
 EXTRA_DIST += tests/integration/lib.sh $(integration_tests)
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = timeout
@@ -16,4 +19,5 @@ AM_SH_LOG_FLAGS = --kill-after=10 180 bash
 AM_TESTS_ENVIRONMENT = \
 	GPUFS=$(abs_top_builddir)/gpufs; export GPUFS; \
 	GPUFS_SIM=$(abs_top_builddir)/gpufs-sim; export GPUFS_SIM; \
-	GPUFS_SRCDIR=$(abs_top_srcdir); export GPUFS_SRCDIR;
+	GPUFS_SRCDIR=$(abs_top_srcdir); export GPUFS_SRCDIR; \
+	POLLWAIT=$(abs_top_builddir)/tests/integration/pollwait; export POLLWAIT;

@@ -7,7 +7,7 @@ start_sim --demo
 mount_gpufs -o ttl=60
 cd "$MNT"
 
-assert_eq "README runcrate" "$(ls | xargs)" "root lists README and the account"
+assert_eq "README cost_per_hour events offers runcrate" "$(ls | xargs)" "the root lists its files and the account"
 grep -q "new/" README || fail "README explains new/"
 pass "README explains the tree"
 assert_eq "balance by-name instances new offers" "$(ls runcrate | xargs)" "account directory"

@@ -1,0 +1,197 @@
+/* The notifier thread (see notify.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "gpufs/log.h"
+#include "notify.h"
+
+enum note_kind {
+	NOTE_CHANGED,
+	NOTE_CREATED,
+	NOTE_REMOVED,
+};
+
+struct note {
+	enum note_kind kind;
+	uint64_t ino;
+	char *path; /* under the mountpoint */
+	struct timespec mtime;
+};
+
+struct gpufs_notifier {
+	struct fuse_session *session;
+	char *mountpoint;
+	GAsyncQueue *notes;
+	GThread *thread;
+	gint tid;
+	gint stop;
+	GMutex poll_lock;
+	GHashTable *polls; /* ino -> GPtrArray of struct fuse_pollhandle * */
+};
+
+static void note_free(struct note *note)
+{
+	g_free(note->path);
+	g_free(note);
+}
+
+static void push(struct gpufs_notifier *notifier, enum note_kind kind, uint64_t ino,
+		 const char *path, const struct timespec *mtime)
+{
+	struct note *note = g_new0(struct note, 1);
+
+	note->kind = kind;
+	note->ino = ino;
+	note->path = g_strdup(path);
+	if (mtime)
+		note->mtime = *mtime;
+	g_async_queue_push(notifier->notes, note);
+}
+
+static void on_changed(void *ctx, uint64_t ino, const char *path, const struct timespec *mtime)
+{
+	push(ctx, NOTE_CHANGED, ino, path, mtime);
+}
+
+static void on_created(void *ctx, const char *path)
+{
+	push(ctx, NOTE_CREATED, 0, path, NULL);
+}
+
+static void on_removed(void *ctx, const char *path)
+{
+	push(ctx, NOTE_REMOVED, 0, path, NULL);
+}
+
+struct gpufs_tree_notifier gpufs_notifier_callbacks(struct gpufs_notifier *notifier)
+{
+	return (struct gpufs_tree_notifier){
+	    .ctx = notifier,
+	    .changed = on_changed,
+	    .created = on_created,
+	    .removed = on_removed,
+	};
+}
+
+gboolean gpufs_notifier_is_self(struct gpufs_notifier *notifier, pid_t pid)
+{
+	return notifier && pid == (pid_t)g_atomic_int_get(&notifier->tid);
+}
+
+gboolean gpufs_notifier_poll(struct gpufs_notifier *notifier, uint64_t ino,
+			     struct fuse_pollhandle *handle, gboolean (*ready)(void *ctx),
+			     void *ctx)
+{
+	GPtrArray *handles;
+	gboolean now;
+
+	g_mutex_lock(&notifier->poll_lock);
+	now = ready(ctx);
+	if (!now) {
+		handles = g_hash_table_lookup(notifier->polls, &ino);
+		if (!handles) {
+			handles = g_ptr_array_new();
+			g_hash_table_insert(notifier->polls, g_memdup2(&ino, sizeof(ino)), handles);
+		}
+		g_ptr_array_add(handles, handle);
+	}
+	g_mutex_unlock(&notifier->poll_lock);
+	return now;
+}
+
+static void wake_polls(struct gpufs_notifier *notifier, uint64_t ino)
+{
+	GPtrArray *handles = NULL;
+	gpointer key = NULL;
+
+	g_mutex_lock(&notifier->poll_lock);
+	g_hash_table_steal_extended(notifier->polls, &ino, &key, (gpointer *)&handles);
+	g_mutex_unlock(&notifier->poll_lock);
+	g_free(key);
+	for (guint i = 0; handles && i < handles->len; i++) {
+		fuse_lowlevel_notify_poll(handles->pdata[i]);
+		fuse_pollhandle_destroy(handles->pdata[i]);
+	}
+	if (handles)
+		g_ptr_array_unref(handles);
+}
+
+/* The order matters: the kernel forgets what it cached before a watcher
+ * woken by IN_MODIFY reads again. */
+static void tell(struct gpufs_notifier *notifier, struct note *note)
+{
+	g_autofree char *path = g_build_filename(notifier->mountpoint, note->path, NULL);
+	struct timespec times[2] = {{.tv_nsec = UTIME_OMIT}, note->mtime};
+	int rc = 0;
+
+	switch (note->kind) {
+	case NOTE_CHANGED:
+		fuse_lowlevel_notify_inval_inode(notifier->session, note->ino, 0, 0);
+		wake_polls(notifier, note->ino);
+		rc = utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
+		break;
+	case NOTE_CREATED:
+		rc = mkdir(path, 0555);
+		break;
+	case NOTE_REMOVED:
+		rc = rmdir(path);
+		break;
+	}
+	if (rc < 0)
+		gpufs_debug("notifier: %s: %s", note->path, g_strerror(errno));
+}
+
+static gpointer run(gpointer data)
+{
+	struct gpufs_notifier *notifier = data;
+
+	g_atomic_int_set(&notifier->tid, (gint)gettid());
+	while (!g_atomic_int_get(&notifier->stop)) {
+		struct note *note = g_async_queue_timeout_pop(notifier->notes, G_USEC_PER_SEC / 4);
+
+		if (!note)
+			continue;
+		if (!g_atomic_int_get(&notifier->stop))
+			tell(notifier, note);
+		note_free(note);
+	}
+	return NULL;
+}
+
+static void handles_free(gpointer data)
+{
+	GPtrArray *handles = data;
+
+	for (guint i = 0; i < handles->len; i++)
+		fuse_pollhandle_destroy(handles->pdata[i]);
+	g_ptr_array_unref(handles);
+}
+
+struct gpufs_notifier *gpufs_notifier_start(struct fuse_session *session, const char *mountpoint)
+{
+	struct gpufs_notifier *notifier = g_new0(struct gpufs_notifier, 1);
+
+	notifier->session = session;
+	notifier->mountpoint = g_strdup(mountpoint);
+	notifier->notes = g_async_queue_new_full((GDestroyNotify)note_free);
+	notifier->tid = -1;
+	g_mutex_init(&notifier->poll_lock);
+	notifier->polls = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, handles_free);
+	notifier->thread = g_thread_new("gpufs-notify", run, notifier);
+	return notifier;
+}
+
+void gpufs_notifier_stop(struct gpufs_notifier *notifier)
+{
+	if (!notifier)
+		return;
+	g_atomic_int_set(&notifier->stop, 1);
+	g_thread_join(notifier->thread);
+	g_async_queue_unref(notifier->notes);
+	g_hash_table_destroy(notifier->polls);
+	g_mutex_clear(&notifier->poll_lock);
+	g_free(notifier->mountpoint);
+	g_free(notifier);
+}
