@@ -16,7 +16,9 @@ libgpufs_a_SOURCES = \
 	src/providers/runcrate.c \
 	src/providers/runcrate.h \
 	src/providers/vastai.c \
+	src/providers/vastai.h \
 	src/providers/novita.c \
+	src/providers/novita.h \
 	include/gpufs/account.h \
 	include/gpufs/cache.h \
 	include/gpufs/config.h \

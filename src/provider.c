@@ -5,6 +5,8 @@
 
 static const struct gpufs_provider *const providers[] = {
     &gpufs_provider_runcrate,
+    &gpufs_provider_novita,
+    &gpufs_provider_vastai,
     NULL,
 };
 

@@ -350,3 +350,46 @@ gboolean gpufs_parse_long(const char *text, long min, long max, long *out)
 		*out = value;
 	return TRUE;
 }
+
+static gboolean is_secret(const char *key, const char *const *secrets)
+{
+	for (int i = 0; secrets[i]; i++)
+		if (g_ascii_strcasecmp(key, secrets[i]) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+static void redact(json_object *obj, const char *const *secrets)
+{
+	if (json_object_is_type(obj, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(obj); i++)
+			redact(json_object_array_get_idx(obj, i), secrets);
+		return;
+	}
+	if (!json_object_is_type(obj, json_type_object))
+		return;
+	/* Collect first: deleting while iterating is not allowed. */
+	g_autoptr(GPtrArray) doomed = g_ptr_array_new_with_free_func(g_free);
+	json_object_object_foreach(obj, key, value)
+	{
+		if (is_secret(key, secrets))
+			g_ptr_array_add(doomed, g_strdup(key));
+		else
+			redact(value, secrets);
+	}
+	for (guint i = 0; i < doomed->len; i++)
+		json_object_object_del(obj, doomed->pdata[i]);
+}
+
+char *gpufs_json_pretty_redacted(json_object *obj, const char *const *secrets)
+{
+	json_object *copy = NULL;
+	char *text;
+
+	if (json_object_deep_copy(obj, &copy, NULL) != 0)
+		return g_strdup("{}\n");
+	redact(copy, secrets);
+	text = gpufs_json_pretty(copy);
+	json_object_put(copy);
+	return text;
+}

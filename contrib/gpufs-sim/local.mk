@@ -11,5 +11,7 @@ gpufs_sim_SOURCES = \
 	contrib/gpufs-sim/sim.h \
 	contrib/gpufs-sim/counts.c \
 	contrib/gpufs-sim/fault.c \
-	contrib/gpufs-sim/runcrate.c
+	contrib/gpufs-sim/runcrate.c \
+	contrib/gpufs-sim/novita.c \
+	contrib/gpufs-sim/vastai.c
 gpufs_sim_LDADD = $(JSONC_LIBS) $(GLIB_LIBS)

@@ -17,7 +17,9 @@
 #define EXIT_USAGE 2
 
 static const char summary[] =
-    "Serves the Runcrate API at /runcrate/api/v1 (bearer key: --runcrate-key).\n"
+    "Serves the Runcrate API at /runcrate/api/v1 (bearer key: --runcrate-key),\n"
+    "and the Novita API at /novita/gpu-instance/openapi/v1 (bearer key: --novita-key),\n"
+    "and the Vast.ai API at /vastai/api/v0 (key: --vastai-key; 429 gaps: --vastai-gap-ms).\n"
     "Side endpoints, no auth: GET /_sim/health, GET /_sim/counts, POST /_sim/reset.\n"
     "\n"
     "Instances are 'starting' for one --step, 'deploying' for one more, then 'running';\n"
@@ -46,6 +48,14 @@ static bool parse_options(int argc, char **argv, struct sim_options *opts)
 	     "Instances per list page (default 100)", "N"},
 	    {"runcrate-key", 0, 0, G_OPTION_ARG_STRING, &opts->runcrate_key,
 	     "Bearer key the Runcrate API accepts (default rc_live_sim)", "KEY"},
+	    {"novita-key", 0, 0, G_OPTION_ARG_STRING, &opts->novita_key,
+	     "Bearer key the Novita API accepts (default nv_sim)", "KEY"},
+	    {"vastai-key", 0, 0, G_OPTION_ARG_STRING, &opts->vastai_key,
+	     "Key the Vast.ai API accepts (default vast_sim)", "KEY"},
+	    {"vastai-gap-ms", 0, 0, G_OPTION_ARG_INT, &opts->vastai_gap_ms,
+	     "Vast.ai: least ms between calls to one endpoint, times its documented threshold; "
+	     "closer calls get 429 (default 50, 0 = off)",
+	     "N"},
 	    {NULL},
 	};
 	GOptionContext *ctx = g_option_context_new("- fake cloud GPU provider APIs");
@@ -75,6 +85,7 @@ static void default_options(struct sim_options *opts)
 	    .seed = 1,
 	    .step_s = 2.0,
 	    .page_size = 100,
+	    .vastai_gap_ms = 50,
 	};
 }
 
@@ -84,6 +95,10 @@ static void finish_defaults(struct sim_options *opts)
 		opts->listen = g_strdup("127.0.0.1");
 	if (!opts->runcrate_key)
 		opts->runcrate_key = g_strdup("rc_live_sim");
+	if (!opts->novita_key)
+		opts->novita_key = g_strdup("nv_sim");
+	if (!opts->vastai_key)
+		opts->vastai_key = g_strdup("vast_sim");
 }
 
 static bool check_options(const struct sim_options *opts)
@@ -102,6 +117,12 @@ static bool check_options(const struct sim_options *opts)
 		bad = "--page-size must be 1..10000";
 	else if (!*opts->runcrate_key)
 		bad = "--runcrate-key must not be empty";
+	else if (!*opts->novita_key)
+		bad = "--novita-key must not be empty";
+	else if (!*opts->vastai_key)
+		bad = "--vastai-key must not be empty";
+	else if (opts->vastai_gap_ms < 0 || opts->vastai_gap_ms > 600000)
+		bad = "--vastai-gap-ms must be 0..600000";
 	if (bad)
 		fprintf(stderr, "gpufs-sim: %s\n", bad);
 	return !bad;
@@ -140,6 +161,8 @@ static void free_options(struct sim_options *opts)
 	g_free((char *)opts->listen);
 	g_free((char *)opts->port_file);
 	g_free((char *)opts->runcrate_key);
+	g_free((char *)opts->novita_key);
+	g_free((char *)opts->vastai_key);
 }
 
 static int serve(struct sim_options *opts, const sigset_t *signals)

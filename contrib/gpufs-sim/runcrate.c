@@ -551,14 +551,22 @@ static bool rc_type_matches(const struct rc_type *t, const struct rc_type_filter
 	return t->cpu_cores >= f->min_cpu_cores && t->memory_gb >= f->min_memory_gb;
 }
 
+/* An empty query value ("?gpu_type=") filters nothing, as if it were absent. */
+static const char *query_or_null(const struct sim_request *req, const char *key)
+{
+	const char *value = sim_request_query(req, key);
+
+	return value && *value ? value : NULL;
+}
+
 static void rc_get_types(struct sim *sim, void *state, const struct sim_request *req,
 			 struct sim_response *resp)
 {
 	struct rc_type_filter filter = {
-	    .gpu_type = sim_request_query(req, "gpu_type"),
-	    .region = sim_request_query(req, "region"),
+	    .gpu_type = query_or_null(req, "gpu_type"),
+	    .region = query_or_null(req, "region"),
 	};
-	const char *gpu_count = sim_request_query(req, "gpu_count");
+	const char *gpu_count = query_or_null(req, "gpu_count");
 	json_object *data;
 
 	if (gpu_count && !parse_positive_int(gpu_count, &filter.gpu_count)) {

@@ -11,6 +11,8 @@
 /* Every provider the sim serves.  Adding one: its .c file, an extern in sim.h, a line here. */
 static const struct sim_provider *const providers[] = {
     &runcrate_provider,
+    &novita_provider,
+    &vastai_provider,
 };
 
 #define N_PROVIDERS G_N_ELEMENTS(providers)

@@ -9,6 +9,8 @@
  *   counts.c    per-route request counters behind GET /_sim/counts
  *   fault.c     the fault-injection hook (a no-op for now)
  *   runcrate.c  the Runcrate API, mounted at /runcrate/api/v1
+ *   novita.c    the Novita API, mounted at /novita/gpu-instance/openapi/v1
+ *   vastai.c    the Vast.ai API, mounted at /vastai/api/v0
  *
  * A provider is a struct sim_provider: a mount prefix, a route table, and callbacks for its
  * state, its authentication and its error envelope.  Adding one means a new .c file and one
@@ -44,6 +46,9 @@ struct sim_options {
 	int latency_ms;
 	int page_size;
 	const char *runcrate_key;
+	const char *novita_key;
+	const char *vastai_key;
+	int vastai_gap_ms; /* Vast.ai's minimum gap per endpoint, per threshold unit */
 };
 
 struct sim_header {
@@ -136,6 +141,8 @@ struct sim_provider {
 };
 
 extern const struct sim_provider runcrate_provider;
+extern const struct sim_provider novita_provider;
+extern const struct sim_provider vastai_provider;
 
 /* sim.c */
 struct sim *sim_new(const struct sim_options *opts);

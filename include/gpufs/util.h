@@ -28,6 +28,9 @@ char *gpufs_json_number_text(json_object *obj, const char *key);
 char *gpufs_json_integer_text(json_object *obj, const char *key);
 /* The object pretty-printed with a trailing newline. */
 char *gpufs_json_pretty(json_object *obj);
+/* The same without secrets: members named in @secrets (NULL-terminated,
+ * case-insensitive) are left out at any depth.  @obj is not changed. */
+char *gpufs_json_pretty_redacted(json_object *obj, const char *const *secrets);
 
 /* Parses a decimal integer that must consume all of @text; FALSE otherwise. */
 gboolean gpufs_parse_long(const char *text, long min, long max, long *out);

@@ -7,6 +7,8 @@ integration_tests = \
 	tests/integration/bad-input.sh \
 	tests/integration/readonly.sh \
 	tests/integration/single-flight.sh \
+	tests/integration/novita.sh \
+	tests/integration/vastai.sh \
 	tests/integration/live.sh
 
 TESTS += $(integration_tests)

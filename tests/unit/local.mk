@@ -6,6 +6,8 @@ unit_tests = \
 	tests/unit/test_util \
 	tests/unit/test_spec \
 	tests/unit/test_runcrate \
+	tests/unit/test_vastai \
+	tests/unit/test_novita \
 	tests/unit/test_cache \
 	tests/unit/test_config
 
@@ -21,6 +23,12 @@ tests_unit_test_spec_LDADD = $(UNIT_LDADD)
 tests_unit_test_runcrate_SOURCES = tests/unit/test_runcrate.c
 tests_unit_test_runcrate_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_runcrate_LDADD = $(UNIT_LDADD)
+tests_unit_test_vastai_SOURCES = tests/unit/test_vastai.c
+tests_unit_test_vastai_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_vastai_LDADD = $(UNIT_LDADD)
+tests_unit_test_novita_SOURCES = tests/unit/test_novita.c
+tests_unit_test_novita_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_novita_LDADD = $(UNIT_LDADD)
 tests_unit_test_cache_SOURCES = tests/unit/test_cache.c
 tests_unit_test_cache_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cache_LDADD = $(UNIT_LDADD)

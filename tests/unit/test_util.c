@@ -235,6 +235,26 @@ static void test_parse_long(void **state)
 	assert_false(gpufs_parse_long(NULL, 1, 64, &value));
 }
 
+/* Secrets go at any depth, case-insensitively; the object itself stays. */
+static void test_json_redacted(void **state)
+{
+	json_object *obj = json_tokener_parse(
+	    "{\"id\":1,\"Password\":\"p\",\"ssh\":{\"password\":\"q\",\"cmd\":\"ssh x\"},"
+	    "\"list\":[{\"jupyter_token\":\"t\",\"k\":2}]}");
+	static const char *const secrets[] = {"password", "jupyter_token", NULL};
+	char *text = gpufs_json_pretty_redacted(obj, secrets);
+	json_object *back = json_tokener_parse(text);
+	json_object *expected =
+	    json_tokener_parse("{\"id\":1,\"ssh\":{\"cmd\":\"ssh x\"},\"list\":[{\"k\":2}]}");
+
+	assert_true(json_object_equal(back, expected));
+	assert_non_null(json_object_object_get(obj, "Password"));
+	json_object_put(obj);
+	json_object_put(back);
+	json_object_put(expected);
+	g_free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +268,7 @@ int main(void)
 	    cmocka_unit_test(test_json_garbage),
 	    cmocka_unit_test(test_json_pretty),
 	    cmocka_unit_test(test_parse_long),
+	    cmocka_unit_test(test_json_redacted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
