@@ -6,6 +6,7 @@
 #   contrib/dev.sh check   install dependencies, build with ASan+UBSan, run
 #                          every test (unit and integration)
 #   contrib/dev.sh stop    unmount ./gpu and stop the demo's gpufs-sim
+#   contrib/dev.sh bench   build without sanitizers and print the benchmark table
 #   contrib/dev.sh deps    only install the Debian packages
 set -eu
 
@@ -128,9 +129,14 @@ case "${1:-}" in
 deps) deps ;;
 demo) demo ;;
 check) check ;;
+bench)
+	deps
+	build bench
+	cd "$top/_build/bench" && make bench
+	;;
 stop) stop ;;
 *)
-	echo "usage: $0 demo|check|stop|deps" >&2
+	echo "usage: $0 demo|check|bench|stop|deps" >&2
 	exit 2
 	;;
 esac

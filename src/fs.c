@@ -53,6 +53,7 @@ static void apply_open_flags(struct fuse_file_info *fi, const struct gpufs_open_
 	fi->direct_io = flags->direct_io;
 	fi->keep_cache = flags->keep_cache;
 	fi->nonseekable = flags->nonseekable;
+	fi->noflush = flags->noflush;
 }
 
 static void fs_init(void *userdata, struct fuse_conn_info *conn)

@@ -1168,6 +1168,9 @@ int gpufs_tree_open(struct gpufs_tree *tree, uint64_t ino, int flags, struct gpu
 	*open_flags = (struct gpufs_open_flags){
 	    .direct_io = is_uncached(node),
 	    .keep_cache = !is_uncached(node),
+	    /* Only a spec file acts on close: spare every other close a
+	     * round trip to the daemon. */
+	    .noflush = node->kind != NODE_SPEC,
 	};
 	return 0;
 }

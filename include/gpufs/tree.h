@@ -39,6 +39,7 @@ struct gpufs_open_flags {
 	gboolean direct_io;  /* reads and writes always reach the daemon */
 	gboolean keep_cache; /* the page cache may be kept */
 	gboolean nonseekable;
+	gboolean noflush;     /* close need not reach the daemon */
 };
 
 struct gpufs_tree;
