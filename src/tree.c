@@ -15,7 +15,8 @@
 #include "gpufs/util.h"
 #include "gpufs/tree.h"
 
-#define ROOT_INO 1
+#define ROOT_INO	      1
+#define STABLE_NAME_TIMEOUT_S 3600.0
 
 enum node_kind {
 	NODE_ROOT,
@@ -874,11 +875,28 @@ static int lookup_node(struct gpufs_tree *tree, struct node *dir, const char *na
 	return *out ? 0 : -ENOENT;
 }
 
+/* How long the kernel may trust a name.  Most names never change meaning:
+ * an instance's files, the fixed files, and an instance directory, whose
+ * end the poller reports with a real rmdir.  Freshness of the bytes is the
+ * attr timeout's job.  A by-name link can point elsewhere tomorrow, and a
+ * spec file can be removed and made again. */
+static double entry_timeout(struct gpufs_tree *tree, const struct node *node)
+{
+	switch (node->kind) {
+	case NODE_SPEC:
+		return 0;
+	case NODE_LINK:
+		return tree->options.entry_timeout;
+	default:
+		return STABLE_NAME_TIMEOUT_S;
+	}
+}
+
 static void fill_entry(struct gpufs_tree *tree, struct node *node, struct gpufs_entry *entry)
 {
 	entry->ino = node->ino;
 	entry->attr_timeout = attr_timeout(tree, node);
-	entry->entry_timeout = node->kind == NODE_SPEC ? 0 : tree->options.entry_timeout;
+	entry->entry_timeout = entry_timeout(tree, node);
 }
 
 /* The kernel took a reference: a node it holds keeps its account polled. */
