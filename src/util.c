@@ -393,3 +393,39 @@ char *gpufs_json_pretty_redacted(json_object *obj, const char *const *secrets)
 	json_object_put(copy);
 	return text;
 }
+
+#define BODY_EXCERPT_MAX 80
+
+/* The body as one short printable line: whitespace runs become one space,
+ * anything else unprintable is dropped. */
+static char *body_excerpt(const GString *body)
+{
+	GString *out = g_string_new(NULL);
+
+	for (gsize i = 0; body && i < body->len && out->len < BODY_EXCERPT_MAX; i++) {
+		char c = body->str[i];
+
+		if (g_ascii_isspace(c)) {
+			if (out->len && out->str[out->len - 1] != ' ')
+				g_string_append_c(out, ' ');
+		} else if (g_ascii_isprint(c)) {
+			g_string_append_c(out, c);
+		}
+	}
+	while (out->len && out->str[out->len - 1] == ' ')
+		g_string_truncate(out, out->len - 1);
+	if (out->len >= BODY_EXCERPT_MAX) {
+		g_string_truncate(out, BODY_EXCERPT_MAX - 3);
+		g_string_append(out, "...");
+	}
+	return g_string_free(out, FALSE);
+}
+
+char *gpufs_reply_status_words(long status, const GString *body)
+{
+	g_autofree char *excerpt = body_excerpt(body);
+
+	if (*excerpt)
+		return g_strdup_printf("HTTP %ld: %s", status, excerpt);
+	return g_strdup_printf("HTTP %ld", status);
+}

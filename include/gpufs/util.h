@@ -32,6 +32,10 @@ char *gpufs_json_pretty(json_object *obj);
  * case-insensitive) are left out at any depth.  @obj is not changed. */
 char *gpufs_json_pretty_redacted(json_object *obj, const char *const *secrets);
 
+/* Words for a reply whose body says nothing we can read: "HTTP 502: <the
+ * body as one short printable line>", or "HTTP 502" for an empty body. */
+char *gpufs_reply_status_words(long status, const GString *body);
+
 /* Parses a decimal integer that must consume all of @text; FALSE otherwise. */
 gboolean gpufs_parse_long(const char *text, long min, long max, long *out);
 

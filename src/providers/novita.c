@@ -19,7 +19,6 @@
 /* Bounds one listing, so a server that never ends cannot keep us looping. */
 #define MAX_PAGES 10000
 /* Characters of a non-JSON error body quoted in a message. */
-#define BODY_EXCERPT_MAX 80
 /* Product prices change rarely; asking once in a while is enough. */
 #define PRICE_TTL_US (300 * G_USEC_PER_SEC)
 
@@ -712,30 +711,6 @@ static json_object *parse_body(const struct gpufs_http_reply *reply)
 	return json_tokener_parse(reply->body->str);
 }
 
-/* The body as one short printable line. */
-static char *body_excerpt(const GString *body)
-{
-	GString *out = g_string_new(NULL);
-
-	for (gsize i = 0; body && i < body->len && out->len < BODY_EXCERPT_MAX; i++) {
-		char c = body->str[i];
-
-		if (g_ascii_isspace(c)) {
-			if (out->len && out->str[out->len - 1] != ' ')
-				g_string_append_c(out, ' ');
-		} else if (g_ascii_isprint(c)) {
-			g_string_append_c(out, c);
-		}
-	}
-	while (out->len && out->str[out->len - 1] == ' ')
-		g_string_truncate(out, out->len - 1);
-	if (out->len >= BODY_EXCERPT_MAX) {
-		g_string_truncate(out, BODY_EXCERPT_MAX - 3);
-		g_string_append(out, "...");
-	}
-	return g_string_free(out, FALSE);
-}
-
 /* The envelope {"code","reason","message","metadata"} was seen only on
  * Novita's LLM API; "error" is read too, for proxies. */
 char *novita_error_message(const struct gpufs_http_reply *reply)
@@ -752,11 +727,7 @@ char *novita_error_message(const struct gpufs_http_reply *reply)
 	if (message)
 		return message;
 
-	g_autofree char *excerpt = body_excerpt(reply ? reply->body : NULL);
-
-	if (*excerpt)
-		return g_strdup_printf("HTTP %ld: %s", status, excerpt);
-	return g_strdup_printf("HTTP %ld", status);
+	return gpufs_reply_status_words(status, reply ? reply->body : NULL);
 }
 
 static char *reply_reason(const struct gpufs_http_reply *reply)

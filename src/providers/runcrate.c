@@ -15,7 +15,6 @@
  * cannot keep us looping. */
 #define MAX_PAGES 10000
 /* Characters of a non-JSON error body quoted in a message. */
-#define BODY_EXCERPT_MAX 80
 
 G_GNUC_PRINTF(2, 3)
 static void set_message(char **errmsg, const char *fmt, ...)
@@ -352,31 +351,6 @@ static char *envelope_text(json_object *root, const char *key)
 	return text ? text : gpufs_json_string(root, "message");
 }
 
-/* The body as one short printable line: whitespace runs become one space,
- * anything else unprintable is dropped. */
-static char *body_excerpt(const GString *body)
-{
-	GString *out = g_string_new(NULL);
-
-	for (gsize i = 0; body && i < body->len && out->len < BODY_EXCERPT_MAX; i++) {
-		char c = body->str[i];
-
-		if (g_ascii_isspace(c)) {
-			if (out->len && out->str[out->len - 1] != ' ')
-				g_string_append_c(out, ' ');
-		} else if (g_ascii_isprint(c)) {
-			g_string_append_c(out, c);
-		}
-	}
-	while (out->len && out->str[out->len - 1] == ' ')
-		g_string_truncate(out, out->len - 1);
-	if (out->len >= BODY_EXCERPT_MAX) {
-		g_string_truncate(out, BODY_EXCERPT_MAX - 3);
-		g_string_append(out, "...");
-	}
-	return g_string_free(out, FALSE);
-}
-
 char *runcrate_error_message(const struct gpufs_http_reply *reply)
 {
 	json_object *root = parse_body(reply);
@@ -389,11 +363,7 @@ char *runcrate_error_message(const struct gpufs_http_reply *reply)
 	if (message)
 		return message;
 
-	g_autofree char *excerpt = body_excerpt(reply ? reply->body : NULL);
-
-	if (*excerpt)
-		return g_strdup_printf("HTTP %ld: %s", status, excerpt);
-	return g_strdup_printf("HTTP %ld", status);
+	return gpufs_reply_status_words(status, reply ? reply->body : NULL);
 }
 
 enum failure {

@@ -13,7 +13,6 @@
 #include "vastai.h"
 
 /* Characters of a non-JSON error body quoted in a message. */
-#define BODY_EXCERPT_MAX 80
 /* Rows of the offers table when offers_filter does not say otherwise. */
 #define OFFERS_LIMIT 64
 /* Offers looked at when picking one for gpu_type=. */
@@ -734,30 +733,6 @@ static json_object *parse_body(const struct gpufs_http_reply *reply)
 	return gpufs_http_reply_json(reply, NULL);
 }
 
-/* The body as one short printable line. */
-static char *body_excerpt(const GString *body)
-{
-	GString *out = g_string_new(NULL);
-
-	for (gsize i = 0; body && i < body->len && out->len < BODY_EXCERPT_MAX; i++) {
-		char c = body->str[i];
-
-		if (g_ascii_isspace(c)) {
-			if (out->len && out->str[out->len - 1] != ' ')
-				g_string_append_c(out, ' ');
-		} else if (g_ascii_isprint(c)) {
-			g_string_append_c(out, c);
-		}
-	}
-	while (out->len && out->str[out->len - 1] == ' ')
-		g_string_truncate(out, out->len - 1);
-	if (out->len >= BODY_EXCERPT_MAX) {
-		g_string_truncate(out, BODY_EXCERPT_MAX - 3);
-		g_string_append(out, "...");
-	}
-	return g_string_free(out, FALSE);
-}
-
 char *vastai_error_message(const struct gpufs_http_reply *reply)
 {
 	json_object *root = parse_body(reply);
@@ -773,11 +748,7 @@ char *vastai_error_message(const struct gpufs_http_reply *reply)
 	if (message)
 		return message;
 
-	g_autofree char *excerpt = body_excerpt(reply ? reply->body : NULL);
-
-	if (*excerpt)
-		return g_strdup_printf("HTTP %ld: %s", status, excerpt);
-	return g_strdup_printf("HTTP %ld", status);
+	return gpufs_reply_status_words(status, reply ? reply->body : NULL);
 }
 
 static char *error_code(const struct gpufs_http_reply *reply)
