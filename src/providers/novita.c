@@ -194,41 +194,12 @@ static char *component_text(json_object *obj, const char *component, const char 
 }
 
 /* Secrets never reach a file: every "password" member and imageAuth
- * ("user:pass") are dropped, at any depth. */
-static void strip_secrets(json_object *obj)
-{
-	if (json_object_is_type(obj, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(obj); i++)
-			strip_secrets(json_object_array_get_idx(obj, i));
-		return;
-	}
-	if (!json_object_is_type(obj, json_type_object))
-		return;
-	g_autoptr(GPtrArray) doomed = g_ptr_array_new_with_free_func(g_free);
-
-	json_object_object_foreach(obj, key, value)
-	{
-		if (g_ascii_strcasecmp(key, "password") == 0 ||
-		    g_ascii_strcasecmp(key, "imageAuth") == 0)
-			g_ptr_array_add(doomed, g_strdup(key));
-		else
-			strip_secrets(value);
-	}
-	for (guint i = 0; i < doomed->len; i++)
-		json_object_object_del(obj, doomed->pdata[i]);
-}
+ * ("user:pass"), at any depth. */
+static const char *const novita_secrets[] = {"password", "imageAuth", NULL};
 
 static char *public_json(json_object *obj)
 {
-	json_object *copy = NULL;
-	char *text;
-
-	if (json_object_deep_copy(obj, &copy, NULL) < 0)
-		return NULL;
-	strip_secrets(copy);
-	text = gpufs_json_pretty(copy);
-	json_object_put(copy);
-	return text;
+	return gpufs_json_pretty_redacted(obj, novita_secrets);
 }
 
 static char *instance_cost(json_object *obj, GHashTable *prices)
