@@ -9,6 +9,7 @@ unit_tests = \
 	tests/unit/test_vastai \
 	tests/unit/test_novita \
 	tests/unit/test_cache \
+	tests/unit/test_watch \
 	tests/unit/test_config
 
 check_PROGRAMS += $(unit_tests)
@@ -29,6 +30,9 @@ tests_unit_test_vastai_LDADD = $(UNIT_LDADD)
 tests_unit_test_novita_SOURCES = tests/unit/test_novita.c
 tests_unit_test_novita_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_novita_LDADD = $(UNIT_LDADD)
+tests_unit_test_watch_SOURCES = tests/unit/test_watch.c
+tests_unit_test_watch_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_watch_LDADD = $(UNIT_LDADD)
 tests_unit_test_cache_SOURCES = tests/unit/test_cache.c
 tests_unit_test_cache_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cache_LDADD = $(UNIT_LDADD)
