@@ -8,7 +8,8 @@ struct gpufs_events {
 	char *ring;
 	gsize capacity;
 	guint64 end;   /* total bytes ever appended */
-	guint64 start; /* oldest byte still in the ring */
+	guint64 start; /* oldest byte still in the ring: always a line's start */
+	GQueue lines;  /* offsets (guint64 *) where the lines in the ring start */
 	guint64 wakes; /* gpufs_events_wake calls: end every wait */
 	gint readers;
 };
@@ -34,6 +35,7 @@ struct gpufs_events *gpufs_events_new(gsize capacity)
 
 	g_mutex_init(&events->lock);
 	g_cond_init(&events->grown);
+	g_queue_init(&events->lines);
 	events->capacity = MAX(capacity, 4096);
 	events->ring = g_malloc(events->capacity);
 	add_header(events);
@@ -45,6 +47,7 @@ void gpufs_events_free(struct gpufs_events *events)
 	if (!events)
 		return;
 	g_free(events->ring);
+	g_queue_clear_full(&events->lines, g_free);
 	g_cond_clear(&events->grown);
 	g_mutex_clear(&events->lock);
 	g_free(events);
@@ -56,14 +59,20 @@ static void append_clean(GString *line, const char *value)
 		g_string_append_c(line, (*p == '\t' || *p == '\n' || *p == '\r') ? ' ' : *p);
 }
 
-/* Writes @len bytes at the ring's end; the oldest bytes give way. */
+/* Writes one line at the ring's end; the oldest lines give way whole, so a
+ * reader that fell behind resumes at the start of a line. */
 static void ring_put(struct gpufs_events *events, const char *data, gsize len)
 {
+	g_queue_push_tail(&events->lines, g_memdup2(&events->end, sizeof(events->end)));
 	for (gsize i = 0; i < len; i++)
 		events->ring[(events->end + i) % events->capacity] = data[i];
 	events->end += len;
-	if (events->end - events->start > events->capacity)
-		events->start = events->end - events->capacity;
+	while (events->end - events->start > events->capacity) {
+		g_free(g_queue_pop_head(&events->lines));
+		events->start = g_queue_is_empty(&events->lines)
+				    ? events->end
+				    : *(guint64 *)g_queue_peek_head(&events->lines);
+	}
 }
 
 void gpufs_events_add(struct gpufs_events *events, const char *account, const char *id,
@@ -104,11 +113,12 @@ GBytes *gpufs_events_read(struct gpufs_events *events, guint64 *pos, gsize size)
 
 	g_mutex_lock(&events->lock);
 	if (*pos < events->start) {
+		guint64 resume = events->start;
 		char *lost = g_strdup_printf("# gpufs: %" G_GUINT64_FORMAT
 					     " bytes of events lost: this reader fell behind\n",
-					     events->start - *pos);
+					     resume - *pos);
 
-		*pos = events->start;
+		*pos = resume;
 		g_mutex_unlock(&events->lock);
 		return g_bytes_new_take(lost, strlen(lost));
 	}

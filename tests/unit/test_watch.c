@@ -83,6 +83,9 @@ static void test_slow_reader_is_told(void **state)
 	assert_non_null(strstr(text, "bytes of events lost"));
 	/* One notice, then whole lines from the oldest kept byte on. */
 	assert_null(strstr(text + 1, "# gpufs: "));
+	assert_true(g_regex_match_simple("\\A# gpufs: [^\\n]*\\n(\\d{4}-[^\\n]*\\trc\\tinstance-id\\t"
+					 "status\\tpending\\trunning\\n)+\\z",
+					 text, 0, 0));
 	assert_int_equal(pos, gpufs_events_size(events));
 	gpufs_events_free(events);
 }
