@@ -4,41 +4,16 @@
  * http.c). */
 #include <errno.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <cmocka.h>
 #include "gpufs/log.h"
 #include "gpufs/provider.h"
 #include "gpufs/util.h"
+#include "canned.h"
 #include "../../src/providers/novita.h"
-
-static json_object *load_fixture(const char *name)
-{
-	char *path = g_build_filename(FIXTURES_DIR, name, NULL);
-	json_object *obj = json_object_from_file(path);
-
-	if (!obj)
-		fail_msg("cannot read fixture %s", path);
-	g_free(path);
-	return obj;
-}
-
-static char *fixture_text(const char *name)
-{
-	char *path = g_build_filename(FIXTURES_DIR, name, NULL);
-	char *text = NULL;
-
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		fail_msg("cannot read fixture %s", path);
-	g_free(path);
-	return text;
-}
 
 #define assert_value(inst, field, expected)                                                        \
 	do {                                                                                       \
@@ -96,7 +71,7 @@ static void test_provider_table(void **state)
 /* The seed's get-instance object, every field. */
 static void test_instance_full(void **state)
 {
-	json_object *obj = load_fixture("novita_instance.json");
+	json_object *obj = fixture_json("novita_instance.json");
 	GHashTable *prices = sample_prices();
 	char *errmsg = NULL;
 	struct gpufs_instance *inst = novita_instance_from_json(obj, FALSE, prices, &errmsg);
@@ -141,7 +116,7 @@ static void test_instance_full(void **state)
 /* A list item: numbers as strings, no network or connect fields. */
 static void test_instance_list_item(void **state)
 {
-	json_object *root = load_fixture("novita_instances_page1.json");
+	json_object *root = fixture_json("novita_instances_page1.json");
 	json_object *items = json_object_object_get(root, "instances");
 	GHashTable *prices = sample_prices();
 	struct gpufs_instance *inst;
@@ -268,7 +243,7 @@ static void test_status_words(void **state)
 	assert_int_equal(novita_map_status("removed", TRUE), GPUFS_STATUS_TERMINATED);
 
 	/* statusError: error, its message in `error`, the raw word kept. */
-	json_object *root = load_fixture("novita_instances_page2.json");
+	json_object *root = fixture_json("novita_instances_page2.json");
 	json_object *item = json_object_array_get_idx(json_object_object_get(root, "instances"), 0);
 	struct gpufs_instance *inst = novita_instance_from_json(item, TRUE, NULL, NULL);
 
@@ -312,7 +287,7 @@ static void test_price_unit(void **state)
 
 static void test_offers(void **state)
 {
-	json_object *root = load_fixture("novita_products.json");
+	json_object *root = fixture_json("novita_products.json");
 	json_object *data = json_object_object_get(root, "data");
 	struct gpufs_offer *offer;
 	char *errmsg = NULL;
@@ -583,215 +558,27 @@ static void test_reply_errors(void **state)
 		     "novita answered HTTP 500: proxy");
 }
 
-/* --- the HTTP calls, against a canned server on 127.0.0.1 --- */
-
-struct canned {
-	int status;
-	char *body;
-};
-
-struct request_seen {
-	char *method;
-	char *path;
-	char *body;
-};
-
-struct server {
-	int listen_fd;
-	int port;
-	GThread *thread;
-	GMutex lock;
-	GQueue replies;	 /* struct canned *, served in order */
-	GPtrArray *seen; /* struct request_seen * */
-};
-
-static struct server server;
-
-static void request_seen_free(gpointer data)
-{
-	struct request_seen *r = data;
-
-	g_free(r->method);
-	g_free(r->path);
-	g_free(r->body);
-	g_free(r);
-}
-
-/* Reads one request: headers, then Content-Length bytes of body. */
-static struct request_seen *read_request(int fd)
-{
-	GString *in = g_string_new(NULL);
-	char buf[4096];
-	const char *end = NULL;
-	gsize want = 0;
-	ssize_t n;
-
-	while (!end && (n = read(fd, buf, sizeof(buf))) > 0) {
-		g_string_append_len(in, buf, n);
-		end = strstr(in->str, "\r\n\r\n");
-	}
-	if (!end) {
-		g_string_free(in, TRUE);
-		return NULL;
-	}
-	gsize header_len = end + 4 - in->str;
-	char *lower = g_ascii_strdown(in->str, header_len);
-	const char *length = strstr(lower, "content-length:");
-
-	if (length)
-		want = strtoul(length + strlen("content-length:"), NULL, 10);
-	g_free(lower);
-	while (in->len < header_len + want && (n = read(fd, buf, sizeof(buf))) > 0)
-		g_string_append_len(in, buf, n);
-
-	struct request_seen *r = g_new0(struct request_seen, 1);
-	char **words = g_strsplit(in->str, " ", 3);
-
-	r->method = g_strdup(words[0]);
-	r->path = g_strdup(words[1]);
-	r->body = g_strndup(in->str + header_len, in->len - header_len);
-	g_strfreev(words);
-	g_string_free(in, TRUE);
-	return r;
-}
-
-static gpointer serve(gpointer data)
-{
-	for (;;) {
-		int fd = accept(server.listen_fd, NULL, NULL);
-		struct request_seen *r;
-		struct canned *reply;
-		char *head;
-
-		if (fd < 0)
-			return NULL; /* shut down */
-		r = read_request(fd);
-		g_mutex_lock(&server.lock);
-		reply = g_queue_pop_head(&server.replies);
-		if (r)
-			g_ptr_array_add(server.seen, r);
-		g_mutex_unlock(&server.lock);
-		if (!reply) {
-			reply = g_new0(struct canned, 1);
-			reply->status = 599;
-			reply->body = g_strdup("no reply queued");
-		}
-		head = g_strdup_printf("HTTP/1.1 %d Canned\r\nContent-Type: application/json\r\n"
-				       "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-				       reply->status, strlen(reply->body));
-		if (write(fd, head, strlen(head)) < 0 ||
-		    write(fd, reply->body, strlen(reply->body)) < 0)
-			g_printerr("canned server: write failed\n");
-		g_free(head);
-		g_free(reply->body);
-		g_free(reply);
-		close(fd);
-	}
-}
-
-static void queue_reply(int status, const char *body)
-{
-	struct canned *reply = g_new0(struct canned, 1);
-
-	reply->status = status;
-	reply->body = g_strdup(body);
-	g_mutex_lock(&server.lock);
-	g_queue_push_tail(&server.replies, reply);
-	g_mutex_unlock(&server.lock);
-}
-
-static void queue_fixture(int status, const char *name)
-{
-	char *text = fixture_text(name);
-
-	queue_reply(status, text);
-	g_free(text);
-}
-
-static const struct request_seen *seen(guint i)
-{
-	assert_true(i < server.seen->len);
-	return server.seen->pdata[i];
-}
-
-static int start_server(void **state)
-{
-	struct sockaddr_in addr = {.sin_family = AF_INET,
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(addr);
-
-	server.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (server.listen_fd < 0 || bind(server.listen_fd, (struct sockaddr *)&addr, len) < 0 ||
-	    listen(server.listen_fd, 16) < 0 ||
-	    getsockname(server.listen_fd, (struct sockaddr *)&addr, &len) < 0)
-		return -1;
-	server.port = ntohs(addr.sin_port);
-	g_mutex_init(&server.lock);
-	g_queue_init(&server.replies);
-	server.seen = g_ptr_array_new_with_free_func(request_seen_free);
-	server.thread = g_thread_new("canned-server", serve, NULL);
-	gpufs_http_global_init();
-	/* Skipped list items are warned about; the tests expect them. */
-	gpufs_log_set_level(GPUFS_LOG_ERR);
-	return 0;
-}
-
-static int stop_server(void **state)
-{
-	shutdown(server.listen_fd, SHUT_RDWR);
-	g_thread_join(server.thread);
-	close(server.listen_fd);
-	g_ptr_array_unref(server.seen);
-	g_mutex_clear(&server.lock);
-	gpufs_http_global_cleanup();
-	return 0;
-}
-
-struct call {
-	struct gpufs_http *http;
-	struct gpufs_api api;
-};
+/* --- the HTTP calls, against the canned server (canned.c) --- */
 
 /* Each test: a fresh client, no replies pending, no requests seen. */
 static int setup_call(void **state)
 {
-	struct call *call = g_new0(struct call, 1);
-	char *url = g_strdup_printf("http://127.0.0.1:%d/v1", server.port);
-	struct gpufs_http_options options = {
-	    .base_url = url,
-	    .bearer = "nv_test",
-	    .account = "test",
-	    .timeout_ms = 5000,
-	    .max_retries = -1, /* canned replies are served once */
-	};
+	struct gpufs_api *api = canned_api_new("/v1", "nv_test");
 
-	call->http = gpufs_http_new(&options);
-	call->api.http = call->http;
-	call->api.account = "test";
-	g_free(url);
-	g_ptr_array_set_size(server.seen, 0);
 	novita_prices_forget();
-	*state = call;
+	*state = api;
 	return 0;
 }
 
 static int teardown_call(void **state)
 {
-	struct call *call = *state;
-	struct canned *left;
-
-	gpufs_http_free(call->http);
-	g_free(call);
-	while ((left = g_queue_pop_head(&server.replies))) {
-		g_free(left->body);
-		g_free(left);
-	}
+	canned_api_free(*state);
 	return 0;
 }
 
 static struct gpufs_api *api_of(void **state)
 {
-	return &((struct call *)*state)->api;
+	return *state;
 }
 
 #define INSTANCE_AT(out, i) ((struct gpufs_instance *)(out)->pdata[i])
@@ -801,15 +588,15 @@ static void test_list_pages(void **state)
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)gpufs_instance_unref);
 	char *errmsg = NULL;
 
-	queue_fixture(200, "novita_instances_page1.json");
-	queue_fixture(200, "novita_instances_page2.json");
-	queue_fixture(200, "novita_products.json");
+	canned_reply_fixture(200, "novita_instances_page1.json");
+	canned_reply_fixture(200, "novita_instances_page2.json");
+	canned_reply_fixture(200, "novita_products.json");
 	assert_int_equal(gpufs_provider_novita.list_instances(api_of(state), out, &errmsg), 0);
-	assert_int_equal(server.seen->len, 3);
-	assert_string_equal(seen(0)->method, "GET");
-	assert_string_equal(seen(0)->path, "/v1/gpu/instances?pageSize=100&pageNum=1");
-	assert_string_equal(seen(1)->path, "/v1/gpu/instances?pageSize=100&pageNum=2");
-	assert_string_equal(seen(2)->path, "/v1/products");
+	assert_int_equal(canned_seen_count(), 3);
+	assert_string_equal(canned_seen(0)->method, "GET");
+	assert_string_equal(canned_seen(0)->path, "/v1/gpu/instances?pageSize=100&pageNum=1");
+	assert_string_equal(canned_seen(1)->path, "/v1/gpu/instances?pageSize=100&pageNum=2");
+	assert_string_equal(canned_seen(2)->path, "/v1/products");
 	/* The item without an id is skipped; the rest come in order. */
 	assert_int_equal(out->len, 3);
 	assert_string_equal(gpufs_instance_id(INSTANCE_AT(out, 0)), "e3c1a9f07b2d4c11");
@@ -821,11 +608,11 @@ static void test_list_pages(void **state)
 
 	/* Prices are remembered: the next listing asks for instances only. */
 	g_ptr_array_set_size(out, 0);
-	g_ptr_array_set_size(server.seen, 0);
-	queue_reply(200, "{\"instances\":[{\"id\":\"a\",\"status\":\"running\","
-			 "\"productId\":\"4090.16c62g\",\"gpuNum\":\"4\"}],\"total\":1}");
+	canned_forget_seen();
+	canned_reply(200, "{\"instances\":[{\"id\":\"a\",\"status\":\"running\","
+			  "\"productId\":\"4090.16c62g\",\"gpuNum\":\"4\"}],\"total\":1}");
 	assert_int_equal(gpufs_provider_novita.list_instances(api_of(state), out, &errmsg), 0);
-	assert_int_equal(server.seen->len, 1);
+	assert_int_equal(canned_seen_count(), 1);
 	assert_value(INSTANCE_AT(out, 0), GPUFS_F_COST_PER_HOUR, "1.4");
 	g_ptr_array_unref(out);
 }
@@ -837,11 +624,11 @@ static void test_list_without_total(void **state)
 	GString *full = g_string_new("{\"instances\":[");
 	char *errmsg = NULL;
 
-	queue_reply(200, "{\"instances\":[{\"id\":\"a\",\"status\":\"running\"}]}");
-	queue_reply(500, "products are down");
+	canned_reply(200, "{\"instances\":[{\"id\":\"a\",\"status\":\"running\"}]}");
+	canned_reply(500, "products are down");
 	assert_int_equal(gpufs_provider_novita.list_instances(api_of(state), out, &errmsg), 0);
 	assert_int_equal(out->len, 1);
-	assert_int_equal(server.seen->len, 2);
+	assert_int_equal(canned_seen_count(), 2);
 	assert_value(INSTANCE_AT(out, 0), GPUFS_F_COST_PER_HOUR, NULL);
 
 	/* A server that ignores pageNum sends the same full page again. */
@@ -850,21 +637,21 @@ static void test_list_without_total(void **state)
 				       i ? "," : "", i);
 	g_string_append(full, "]}");
 	g_ptr_array_set_size(out, 0);
-	g_ptr_array_set_size(server.seen, 0);
-	queue_reply(200, full->str);
-	queue_reply(200, full->str);
-	queue_reply(200, "{\"data\":[]}");
+	canned_forget_seen();
+	canned_reply(200, full->str);
+	canned_reply(200, full->str);
+	canned_reply(200, "{\"data\":[]}");
 	assert_int_equal(gpufs_provider_novita.list_instances(api_of(state), out, &errmsg), 0);
 	assert_int_equal(out->len, 100);
-	assert_int_equal(server.seen->len, 3);
+	assert_int_equal(canned_seen_count(), 3);
 
 	/* An empty account: one request, nothing else. */
 	g_ptr_array_set_size(out, 0);
-	g_ptr_array_set_size(server.seen, 0);
-	queue_reply(200, "{\"instances\":[],\"total\":0}");
+	canned_forget_seen();
+	canned_reply(200, "{\"instances\":[],\"total\":0}");
 	assert_int_equal(gpufs_provider_novita.list_instances(api_of(state), out, &errmsg), 0);
 	assert_int_equal(out->len, 0);
-	assert_int_equal(server.seen->len, 1);
+	assert_int_equal(canned_seen_count(), 1);
 	g_string_free(full, TRUE);
 	g_ptr_array_unref(out);
 }
@@ -874,8 +661,8 @@ static void test_list_fails(void **state)
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)gpufs_instance_unref);
 	char *errmsg = NULL;
 
-	queue_fixture(200, "novita_instances_page1.json");
-	queue_reply(401, ENVELOPE(401, "UNAUTHORIZED", "invalid key"));
+	canned_reply_fixture(200, "novita_instances_page1.json");
+	canned_reply(401, ENVELOPE(401, "UNAUTHORIZED", "invalid key"));
 	assert_int_equal(gpufs_provider_novita.list_instances(api_of(state), out, &errmsg),
 			 -EACCES);
 	assert_string_equal(errmsg, "novita refused the API key: invalid key");
@@ -883,13 +670,13 @@ static void test_list_fails(void **state)
 	g_free(errmsg);
 	errmsg = NULL;
 
-	queue_reply(200, "{\"data\":[]}");
+	canned_reply(200, "{\"data\":[]}");
 	assert_int_equal(gpufs_provider_novita.list_instances(api_of(state), out, &errmsg), -EIO);
 	assert_non_null(strstr(errmsg, "no \"instances\" list"));
 	g_free(errmsg);
 	errmsg = NULL;
 
-	queue_reply(200, "<html>not json</html>");
+	canned_reply(200, "<html>not json</html>");
 	assert_int_equal(gpufs_provider_novita.list_instances(api_of(state), out, &errmsg), -EIO);
 	assert_non_null(strstr(errmsg, "unreadable reply"));
 	g_free(errmsg);
@@ -902,28 +689,28 @@ static void test_get_instance(void **state)
 	struct gpufs_instance *inst = NULL;
 	char *errmsg = NULL;
 
-	queue_fixture(200, "novita_instance.json");
-	queue_fixture(200, "novita_products.json");
+	canned_reply_fixture(200, "novita_instance.json");
+	canned_reply_fixture(200, "novita_products.json");
 	assert_int_equal(
 	    gpufs_provider_novita.get_instance(api_of(state), "e3c1a9f07b2d4c11", &inst, &errmsg),
 	    0);
-	assert_string_equal(seen(0)->path, "/v1/gpu/instance?instanceId=e3c1a9f07b2d4c11");
+	assert_string_equal(canned_seen(0)->path, "/v1/gpu/instance?instanceId=e3c1a9f07b2d4c11");
 	assert_false(inst->partial);
 	assert_value(inst, GPUFS_F_SSH, "ssh root@host.example -p 30022");
 	assert_value(inst, GPUFS_F_COST_PER_HOUR, "0.35");
 	gpufs_instance_unref(inst);
 	inst = NULL;
 
-	queue_fixture(400, "novita_error_not_found.json");
+	canned_reply_fixture(400, "novita_error_not_found.json");
 	assert_int_equal(gpufs_provider_novita.get_instance(api_of(state), "a&b c", &inst, &errmsg),
 			 -ENOENT);
-	assert_string_equal(seen(2)->path, "/v1/gpu/instance?instanceId=a%26b%20c");
+	assert_string_equal(canned_seen(2)->path, "/v1/gpu/instance?instanceId=a%26b%20c");
 	assert_string_equal(errmsg, "not found at novita: instance not found");
 	assert_null(inst);
 	g_free(errmsg);
 	errmsg = NULL;
 
-	queue_reply(200, "{\"id\":\"x\"}");
+	canned_reply(200, "{\"id\":\"x\"}");
 	assert_int_equal(gpufs_provider_novita.get_instance(api_of(state), "x", &inst, &errmsg),
 			 -EIO);
 	assert_non_null(strstr(errmsg, "has no status"));
@@ -935,9 +722,9 @@ static void test_list_offers(void **state)
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)gpufs_offer_free);
 	char *errmsg = NULL;
 
-	queue_fixture(200, "novita_products.json");
+	canned_reply_fixture(200, "novita_products.json");
 	assert_int_equal(gpufs_provider_novita.list_offers(api_of(state), out, &errmsg), 0);
-	assert_string_equal(seen(0)->path, "/v1/products");
+	assert_string_equal(canned_seen(0)->path, "/v1/products");
 	/* Not the H100 (availableDeploy false), not the product without id. */
 	assert_int_equal(out->len, 2);
 	gpufs_offers_sort(out);
@@ -954,14 +741,14 @@ static void test_create(void **state)
 	    spec_from("name=train-1\noffer=4090.16c62g\nimage=ubuntu:22.04\ndisk_gb=60\n");
 	char *new_id = NULL, *errmsg = NULL;
 
-	queue_reply(200, "{\"id\":\"e3c1a9f07b2d4c11\"}");
+	canned_reply(200, "{\"id\":\"e3c1a9f07b2d4c11\"}");
 	assert_int_equal(gpufs_provider_novita.create(api_of(state), spec, &new_id, &errmsg), 0);
 	assert_string_equal(new_id, "e3c1a9f07b2d4c11");
 	g_free(new_id);
 	new_id = NULL;
-	assert_string_equal(seen(0)->method, "POST");
-	assert_string_equal(seen(0)->path, "/v1/gpu/instance/create");
-	assert_string_equal(seen(0)->body,
+	assert_string_equal(canned_seen(0)->method, "POST");
+	assert_string_equal(canned_seen(0)->path, "/v1/gpu/instance/create");
+	assert_string_equal(canned_seen(0)->body,
 			    "{\"name\":\"train-1\",\"productId\":\"4090.16c62g\",\"gpuNum\":1,"
 			    "\"rootfsSize\":60,\"imageUrl\":\"ubuntu:22.04\",\"kind\":\"gpu\"}");
 
@@ -980,8 +767,8 @@ static void test_create(void **state)
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(failures); i++) {
-		g_ptr_array_set_size(server.seen, 0);
-		queue_reply(failures[i].status, failures[i].body);
+		canned_forget_seen();
+		canned_reply(failures[i].status, failures[i].body);
 		assert_int_equal(
 		    gpufs_provider_novita.create(api_of(state), spec, &new_id, &errmsg),
 		    failures[i].rc);
@@ -991,7 +778,7 @@ static void test_create(void **state)
 		g_free(errmsg);
 		errmsg = NULL;
 		/* A create is sent once, never retried. */
-		assert_int_equal(server.seen->len, 1);
+		assert_int_equal(canned_seen_count(), 1);
 	}
 	gpufs_spec_free(spec);
 }
@@ -1009,23 +796,23 @@ static void test_control(void **state)
 	char *errmsg = NULL;
 
 	for (gsize i = 0; i < G_N_ELEMENTS(verbs); i++) {
-		queue_reply(200, i % 2 ? "" : "{}");
+		canned_reply(200, i % 2 ? "" : "{}");
 		assert_int_equal(
 		    gpufs_provider_novita.control(api_of(state), "i-1", verbs[i].verb, &errmsg), 0);
-		assert_string_equal(seen(i)->method, "POST");
-		assert_string_equal(seen(i)->path, verbs[i].path);
-		assert_string_equal(seen(i)->body, "{\"instanceId\":\"i-1\"}");
+		assert_string_equal(canned_seen(i)->method, "POST");
+		assert_string_equal(canned_seen(i)->path, verbs[i].path);
+		assert_string_equal(canned_seen(i)->body, "{\"instanceId\":\"i-1\"}");
 	}
 	assert_null(errmsg);
 
-	queue_fixture(400, "novita_error_not_found.json");
+	canned_reply_fixture(400, "novita_error_not_found.json");
 	assert_int_equal(gpufs_provider_novita.control(api_of(state), "i-9", "stop", &errmsg),
 			 -ENOENT);
 	g_free(errmsg);
 	errmsg = NULL;
 
-	queue_reply(400,
-		    ENVELOPE(400, "OPERATION_LIMIT", "cannot start an instance that is running"));
+	canned_reply(400,
+		     ENVELOPE(400, "OPERATION_LIMIT", "cannot start an instance that is running"));
 	assert_int_equal(gpufs_provider_novita.control(api_of(state), "i-1", "start", &errmsg),
 			 -EIO);
 	assert_non_null(strstr(errmsg, "cannot start an instance that is running"));
@@ -1036,7 +823,7 @@ static void test_control(void **state)
 	assert_int_equal(gpufs_provider_novita.control(api_of(state), "i-1", "delete", &errmsg),
 			 -EINVAL);
 	g_free(errmsg);
-	assert_int_equal(server.seen->len, 6);
+	assert_int_equal(canned_seen_count(), 6);
 }
 
 int main(void)
@@ -1063,7 +850,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_create, setup_call, teardown_call),
 	    cmocka_unit_test_setup_teardown(test_control, setup_call, teardown_call),
 	};
-	int failed = cmocka_run_group_tests(tests, start_server, stop_server);
+	int failed = cmocka_run_group_tests(tests, canned_group_setup, canned_group_teardown);
 
 	novita_prices_forget();
 	return failed;

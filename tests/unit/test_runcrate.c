@@ -14,34 +14,13 @@
 #include "gpufs/log.h"
 #include "gpufs/provider.h"
 #include "gpufs/util.h"
+#include "canned.h"
 #include "../../src/providers/runcrate.h"
-
-static json_object *load_fixture(const char *name)
-{
-	char *path = g_build_filename(FIXTURES_DIR, name, NULL);
-	json_object *obj = json_object_from_file(path);
-
-	if (!obj)
-		fail_msg("cannot read fixture %s", path);
-	g_free(path);
-	return obj;
-}
-
-static char *fixture_text(const char *name)
-{
-	char *path = g_build_filename(FIXTURES_DIR, name, NULL);
-	char *text = NULL;
-
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		fail_msg("cannot read fixture %s", path);
-	g_free(path);
-	return text;
-}
 
 /* The "data" object of a fixture reply; put @root when done. */
 static json_object *fixture_data(const char *name, json_object **root)
 {
-	*root = load_fixture(name);
+	*root = fixture_json(name);
 	return json_object_object_get(*root, "data");
 }
 
@@ -253,7 +232,7 @@ static void test_instance_wrong_types(void **state)
 
 static void test_offers(void **state)
 {
-	json_object *root = load_fixture("runcrate_instance_types.json");
+	json_object *root = fixture_json("runcrate_instance_types.json");
 	json_object *data = json_object_object_get(root, "data");
 	struct gpufs_offer *offer;
 	char *errmsg = NULL;
@@ -571,214 +550,26 @@ static void test_reply_errors(void **state)
 		     "not found at runcrate: gone");
 }
 
-/* --- the HTTP calls, against a canned server on 127.0.0.1 --- */
-
-struct canned {
-	int status;
-	char *body;
-};
-
-struct request_seen {
-	char *method;
-	char *path;
-	char *body;
-};
-
-struct server {
-	int listen_fd;
-	int port;
-	GThread *thread;
-	GMutex lock;
-	GQueue replies;	 /* struct canned *, served in order */
-	GPtrArray *seen; /* struct request_seen * */
-};
-
-static struct server server;
-
-static void request_seen_free(gpointer data)
-{
-	struct request_seen *r = data;
-
-	g_free(r->method);
-	g_free(r->path);
-	g_free(r->body);
-	g_free(r);
-}
-
-/* Reads one request: headers, then Content-Length bytes of body. */
-static struct request_seen *read_request(int fd)
-{
-	GString *in = g_string_new(NULL);
-	char buf[4096];
-	const char *end = NULL;
-	gsize want = 0;
-	ssize_t n;
-
-	while (!end && (n = read(fd, buf, sizeof(buf))) > 0) {
-		g_string_append_len(in, buf, n);
-		end = strstr(in->str, "\r\n\r\n");
-	}
-	if (!end) {
-		g_string_free(in, TRUE);
-		return NULL;
-	}
-	gsize header_len = end + 4 - in->str;
-	char *lower = g_ascii_strdown(in->str, header_len);
-	const char *length = strstr(lower, "content-length:");
-
-	if (length)
-		want = strtoul(length + strlen("content-length:"), NULL, 10);
-	g_free(lower);
-	while (in->len < header_len + want && (n = read(fd, buf, sizeof(buf))) > 0)
-		g_string_append_len(in, buf, n);
-
-	struct request_seen *r = g_new0(struct request_seen, 1);
-	char **words = g_strsplit(in->str, " ", 3);
-
-	r->method = g_strdup(words[0]);
-	r->path = g_strdup(words[1]);
-	r->body = g_strndup(in->str + header_len, in->len - header_len);
-	g_strfreev(words);
-	g_string_free(in, TRUE);
-	return r;
-}
-
-static gpointer serve(gpointer data)
-{
-	for (;;) {
-		int fd = accept(server.listen_fd, NULL, NULL);
-		struct request_seen *r;
-		struct canned *reply;
-		char *head;
-
-		if (fd < 0)
-			return NULL; /* shut down */
-		r = read_request(fd);
-		g_mutex_lock(&server.lock);
-		reply = g_queue_pop_head(&server.replies);
-		if (r)
-			g_ptr_array_add(server.seen, r);
-		g_mutex_unlock(&server.lock);
-		if (!reply) {
-			reply = g_new0(struct canned, 1);
-			reply->status = 599;
-			reply->body = g_strdup("no reply queued");
-		}
-		head = g_strdup_printf("HTTP/1.1 %d Canned\r\nContent-Type: application/json\r\n"
-				       "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-				       reply->status, strlen(reply->body));
-		if (write(fd, head, strlen(head)) < 0 ||
-		    write(fd, reply->body, strlen(reply->body)) < 0)
-			g_printerr("canned server: write failed\n");
-		g_free(head);
-		g_free(reply->body);
-		g_free(reply);
-		close(fd);
-	}
-}
-
-static void queue_reply(int status, const char *body)
-{
-	struct canned *reply = g_new0(struct canned, 1);
-
-	reply->status = status;
-	reply->body = g_strdup(body);
-	g_mutex_lock(&server.lock);
-	g_queue_push_tail(&server.replies, reply);
-	g_mutex_unlock(&server.lock);
-}
-
-static void queue_fixture(int status, const char *name)
-{
-	char *text = fixture_text(name);
-
-	queue_reply(status, text);
-	g_free(text);
-}
-
-static const struct request_seen *seen(guint i)
-{
-	assert_true(i < server.seen->len);
-	return server.seen->pdata[i];
-}
-
-static int start_server(void **state)
-{
-	struct sockaddr_in addr = {.sin_family = AF_INET,
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(addr);
-
-	server.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (server.listen_fd < 0 || bind(server.listen_fd, (struct sockaddr *)&addr, len) < 0 ||
-	    listen(server.listen_fd, 16) < 0 ||
-	    getsockname(server.listen_fd, (struct sockaddr *)&addr, &len) < 0)
-		return -1;
-	server.port = ntohs(addr.sin_port);
-	g_mutex_init(&server.lock);
-	g_queue_init(&server.replies);
-	server.seen = g_ptr_array_new_with_free_func(request_seen_free);
-	server.thread = g_thread_new("canned-server", serve, NULL);
-	gpufs_http_global_init();
-	/* Skipped list items are warned about; the tests expect them. */
-	gpufs_log_set_level(GPUFS_LOG_ERR);
-	return 0;
-}
-
-static int stop_server(void **state)
-{
-	shutdown(server.listen_fd, SHUT_RDWR);
-	g_thread_join(server.thread);
-	close(server.listen_fd);
-	g_ptr_array_unref(server.seen);
-	g_mutex_clear(&server.lock);
-	gpufs_http_global_cleanup();
-	return 0;
-}
-
-struct call {
-	struct gpufs_http *http;
-	struct gpufs_api api;
-};
+/* --- the HTTP calls, against the canned server (canned.c) --- */
 
 /* Each test: a fresh client, no replies pending, no requests seen. */
 static int setup_call(void **state)
 {
-	struct call *call = g_new0(struct call, 1);
-	char *url = g_strdup_printf("http://127.0.0.1:%d/api/v1", server.port);
-	struct gpufs_http_options options = {
-	    .base_url = url,
-	    .bearer = "rc_live_test",
-	    .account = "test",
-	    .timeout_ms = 5000,
-	    .max_retries = -1, /* canned replies are served once */
-	};
+	struct gpufs_api *api = canned_api_new("/api/v1", "rc_live_test");
 
-	call->http = gpufs_http_new(&options);
-	call->api.http = call->http;
-	call->api.account = "test";
-	g_free(url);
-	g_ptr_array_set_size(server.seen, 0);
-	*state = call;
+	*state = api;
 	return 0;
 }
 
 static int teardown_call(void **state)
 {
-	struct call *call = *state;
-	struct canned *left;
-
-	gpufs_http_free(call->http);
-	g_free(call);
-	while ((left = g_queue_pop_head(&server.replies))) {
-		g_free(left->body);
-		g_free(left);
-	}
+	canned_api_free(*state);
 	return 0;
 }
 
 static struct gpufs_api *api_of(void **state)
 {
-	return &((struct call *)*state)->api;
+	return *state;
 }
 
 static void test_list_pages(void **state)
@@ -786,13 +577,13 @@ static void test_list_pages(void **state)
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)gpufs_instance_unref);
 	char *errmsg = NULL;
 
-	queue_fixture(200, "runcrate_instances_page1.json");
-	queue_fixture(200, "runcrate_instances_page2.json");
+	canned_reply_fixture(200, "runcrate_instances_page1.json");
+	canned_reply_fixture(200, "runcrate_instances_page2.json");
 	assert_int_equal(gpufs_provider_runcrate.list_instances(api_of(state), out, &errmsg), 0);
-	assert_int_equal(server.seen->len, 2);
-	assert_string_equal(seen(0)->method, "GET");
-	assert_string_equal(seen(0)->path, "/api/v1/instances");
-	assert_string_equal(seen(1)->path, "/api/v1/instances?cursor=c%2F1%2Bx");
+	assert_int_equal(canned_seen_count(), 2);
+	assert_string_equal(canned_seen(0)->method, "GET");
+	assert_string_equal(canned_seen(0)->path, "/api/v1/instances");
+	assert_string_equal(canned_seen(1)->path, "/api/v1/instances?cursor=c%2F1%2Bx");
 	/* The item without an id is skipped; the rest come in order. */
 	assert_int_equal(out->len, 3);
 	assert_string_equal(gpufs_instance_id((struct gpufs_instance *)out->pdata[0]), "i-1");
@@ -812,17 +603,17 @@ static void test_list_stops(void **state)
 	char *errmsg = NULL;
 
 	/* A cursor seen before ends the listing. */
-	queue_reply(200, loop);
-	queue_reply(200, loop);
+	canned_reply(200, loop);
+	canned_reply(200, loop);
 	assert_int_equal(gpufs_provider_runcrate.list_instances(api_of(state), out, &errmsg), 0);
-	assert_int_equal(server.seen->len, 2);
+	assert_int_equal(canned_seen_count(), 2);
 	assert_int_equal(out->len, 2);
 
 	/* hasMore without a cursor is the last page too. */
-	g_ptr_array_set_size(server.seen, 0);
-	queue_reply(200, "{\"data\":[],\"meta\":{\"hasMore\":true,\"cursor\":\"\"}}");
+	canned_forget_seen();
+	canned_reply(200, "{\"data\":[],\"meta\":{\"hasMore\":true,\"cursor\":\"\"}}");
 	assert_int_equal(gpufs_provider_runcrate.list_instances(api_of(state), out, &errmsg), 0);
-	assert_int_equal(server.seen->len, 1);
+	assert_int_equal(canned_seen_count(), 1);
 	g_ptr_array_unref(out);
 }
 
@@ -832,8 +623,8 @@ static void test_list_fails(void **state)
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)gpufs_instance_unref);
 	char *errmsg = NULL;
 
-	queue_fixture(200, "runcrate_instances_page1.json");
-	queue_reply(401, ENVELOPE("unauthorized", "Invalid API key"));
+	canned_reply_fixture(200, "runcrate_instances_page1.json");
+	canned_reply(401, ENVELOPE("unauthorized", "Invalid API key"));
 	assert_int_equal(gpufs_provider_runcrate.list_instances(api_of(state), out, &errmsg),
 			 -EACCES);
 	assert_string_equal(errmsg, "runcrate refused the API key: Invalid API key");
@@ -841,19 +632,19 @@ static void test_list_fails(void **state)
 	g_free(errmsg);
 	errmsg = NULL;
 
-	queue_reply(200, "{\"data\":{\"id\":\"x\"}}");
+	canned_reply(200, "{\"data\":{\"id\":\"x\"}}");
 	assert_int_equal(gpufs_provider_runcrate.list_instances(api_of(state), out, &errmsg), -EIO);
 	assert_non_null(strstr(errmsg, "no \"data\" list"));
 	g_free(errmsg);
 	errmsg = NULL;
 
-	queue_reply(200, "<html>not json</html>");
+	canned_reply(200, "<html>not json</html>");
 	assert_int_equal(gpufs_provider_runcrate.list_instances(api_of(state), out, &errmsg), -EIO);
 	assert_non_null(strstr(errmsg, "unreadable reply"));
 	g_free(errmsg);
 	errmsg = NULL;
 
-	queue_reply(502, "<html>Bad gateway</html>");
+	canned_reply(502, "<html>Bad gateway</html>");
 	assert_int_equal(gpufs_provider_runcrate.list_instances(api_of(state), out, &errmsg), -EIO);
 	assert_string_equal(errmsg, "runcrate answered HTTP 502: <html>Bad gateway</html>");
 	g_free(errmsg);
@@ -866,26 +657,26 @@ static void test_get_instance(void **state)
 	struct gpufs_instance *inst = NULL;
 	char *errmsg = NULL;
 
-	queue_fixture(200, "runcrate_instance.json");
+	canned_reply_fixture(200, "runcrate_instance.json");
 	assert_int_equal(gpufs_provider_runcrate.get_instance(
 			     api_of(state), "5f0c1a2e-7b1d-4c7e-9a51-0d7c3b2e9f10", &inst, &errmsg),
 			 0);
-	assert_string_equal(seen(0)->path,
+	assert_string_equal(canned_seen(0)->path,
 			    "/api/v1/instances/5f0c1a2e-7b1d-4c7e-9a51-0d7c3b2e9f10");
 	assert_string_equal(inst->values[GPUFS_F_SSH], "ssh root@203.0.113.7");
 	gpufs_instance_unref(inst);
 	inst = NULL;
 
-	queue_fixture(404, "runcrate_error_not_found.json");
+	canned_reply_fixture(404, "runcrate_error_not_found.json");
 	assert_int_equal(
 	    gpufs_provider_runcrate.get_instance(api_of(state), "a/b?c", &inst, &errmsg), -ENOENT);
-	assert_string_equal(seen(1)->path, "/api/v1/instances/a%2Fb%3Fc");
+	assert_string_equal(canned_seen(1)->path, "/api/v1/instances/a%2Fb%3Fc");
 	assert_string_equal(errmsg, "not found at runcrate: Instance not found");
 	assert_null(inst);
 	g_free(errmsg);
 	errmsg = NULL;
 
-	queue_reply(200, "{\"data\":{\"id\":\"x\"}}");
+	canned_reply(200, "{\"data\":{\"id\":\"x\"}}");
 	assert_int_equal(gpufs_provider_runcrate.get_instance(api_of(state), "x", &inst, &errmsg),
 			 -EIO);
 	assert_non_null(strstr(errmsg, "has no name or status"));
@@ -897,9 +688,9 @@ static void test_list_offers(void **state)
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)gpufs_offer_free);
 	char *errmsg = NULL;
 
-	queue_fixture(200, "runcrate_instance_types.json");
+	canned_reply_fixture(200, "runcrate_instance_types.json");
 	assert_int_equal(gpufs_provider_runcrate.list_offers(api_of(state), out, &errmsg), 0);
-	assert_string_equal(seen(0)->path, "/api/v1/instances/types");
+	assert_string_equal(canned_seen(0)->path, "/api/v1/instances/types");
 	assert_int_equal(out->len, 2);
 	gpufs_offers_sort(out);
 	assert_string_equal(((struct gpufs_offer *)out->pdata[0])->values[GPUFS_O_ID],
@@ -913,16 +704,16 @@ static void test_create(void **state)
 					    "env.HF_HOME=/workspace/hf\n");
 	char *new_id = NULL, *errmsg = NULL;
 
-	queue_reply(201, "{\"data\":{\"id\":\"new-1\",\"name\":\"train-1\","
-			 "\"status\":\"starting\",\"ip\":null}}");
+	canned_reply(201, "{\"data\":{\"id\":\"new-1\",\"name\":\"train-1\","
+			  "\"status\":\"starting\",\"ip\":null}}");
 	assert_int_equal(gpufs_provider_runcrate.create(api_of(state), spec, &new_id, &errmsg), 0);
 	assert_string_equal(new_id, "new-1");
 	assert_null(errmsg);
 	g_free(new_id);
 	new_id = NULL;
-	assert_string_equal(seen(0)->method, "POST");
-	assert_string_equal(seen(0)->path, "/api/v1/instances");
-	assert_string_equal(seen(0)->body,
+	assert_string_equal(canned_seen(0)->method, "POST");
+	assert_string_equal(canned_seen(0)->path, "/api/v1/instances");
+	assert_string_equal(canned_seen(0)->body,
 			    "{\"name\":\"train-1\",\"instance_type_id\":\"bold-tesla-a6000-fa6f\","
 			    "\"env_vars\":[{\"key\":\"HF_HOME\",\"value\":\"/workspace/hf\"}]}");
 
@@ -943,8 +734,8 @@ static void test_create(void **state)
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(failures); i++) {
-		g_ptr_array_set_size(server.seen, 0);
-		queue_reply(failures[i].status, failures[i].body);
+		canned_forget_seen();
+		canned_reply(failures[i].status, failures[i].body);
 		assert_int_equal(
 		    gpufs_provider_runcrate.create(api_of(state), spec, &new_id, &errmsg),
 		    failures[i].rc);
@@ -954,7 +745,7 @@ static void test_create(void **state)
 		g_free(errmsg);
 		errmsg = NULL;
 		/* A create is sent once, never retried. */
-		assert_int_equal(server.seen->len, 1);
+		assert_int_equal(canned_seen_count(), 1);
 	}
 	gpufs_spec_free(spec);
 }
@@ -963,17 +754,17 @@ static void test_control(void **state)
 {
 	char *errmsg = NULL;
 
-	queue_reply(204, "");
+	canned_reply(204, "");
 	assert_int_equal(
 	    gpufs_provider_runcrate.control(api_of(state), "i-1", "terminate", &errmsg), 0);
-	assert_string_equal(seen(0)->method, "DELETE");
-	assert_string_equal(seen(0)->path, "/api/v1/instances/i-1");
+	assert_string_equal(canned_seen(0)->method, "DELETE");
+	assert_string_equal(canned_seen(0)->path, "/api/v1/instances/i-1");
 
-	queue_reply(200, "{\"data\":{\"id\":\"i-1\",\"status\":\"terminated\"}}");
+	canned_reply(200, "{\"data\":{\"id\":\"i-1\",\"status\":\"terminated\"}}");
 	assert_int_equal(
 	    gpufs_provider_runcrate.control(api_of(state), "i-1", "terminate", &errmsg), 0);
 
-	queue_fixture(404, "runcrate_error_not_found.json");
+	canned_reply_fixture(404, "runcrate_error_not_found.json");
 	assert_int_equal(
 	    gpufs_provider_runcrate.control(api_of(state), "i-9", "terminate", &errmsg), -ENOENT);
 	g_free(errmsg);
@@ -984,27 +775,27 @@ static void test_control(void **state)
 			 -EINVAL);
 	assert_non_null(strstr(errmsg, "only takes terminate"));
 	g_free(errmsg);
-	assert_int_equal(server.seen->len, 3);
+	assert_int_equal(canned_seen_count(), 3);
 }
 
 static void test_balance(void **state)
 {
 	char *text = NULL, *errmsg = NULL;
 
-	queue_fixture(200, "runcrate_balance.json");
+	canned_reply_fixture(200, "runcrate_balance.json");
 	assert_int_equal(gpufs_provider_runcrate.balance(api_of(state), &text, &errmsg), 0);
-	assert_string_equal(seen(0)->path, "/api/v1/billing/balance");
+	assert_string_equal(canned_seen(0)->path, "/api/v1/billing/balance");
 	assert_string_equal(text, "42.5");
 	g_free(text);
 	text = NULL;
 
-	queue_reply(200, "{\"credits_balance\":\"7\"}");
+	canned_reply(200, "{\"credits_balance\":\"7\"}");
 	assert_int_equal(gpufs_provider_runcrate.balance(api_of(state), &text, &errmsg), 0);
 	assert_string_equal(text, "7");
 	g_free(text);
 	text = NULL;
 
-	queue_reply(200, "{\"data\":{\"activeUsageCost\":1}}");
+	canned_reply(200, "{\"data\":{\"activeUsageCost\":1}}");
 	assert_int_equal(gpufs_provider_runcrate.balance(api_of(state), &text, &errmsg), -EIO);
 	assert_null(text);
 	assert_non_null(strstr(errmsg, "no creditsBalance"));
@@ -1073,5 +864,5 @@ int main(void)
 	    cmocka_unit_test(test_unreachable),
 	};
 
-	return cmocka_run_group_tests(tests, start_server, stop_server);
+	return cmocka_run_group_tests(tests, canned_group_setup, canned_group_teardown);
 }

@@ -3,43 +3,18 @@
  * the create body, the error replies, and the HTTP calls against a canned
  * server on loopback (through the real http.c). */
 #include <errno.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <cmocka.h>
 #include "gpufs/log.h"
 #include "gpufs/provider.h"
 #include "gpufs/util.h"
+#include "canned.h"
 #include "../../src/providers/vastai.h"
 
 static const struct gpufs_provider *const vast = &gpufs_provider_vastai;
-
-static char *fixture_text(const char *name)
-{
-	char *path = g_build_filename(FIXTURES_DIR, name, NULL);
-	char *text = NULL;
-
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		fail_msg("cannot read fixture %s", path);
-	g_free(path);
-	return text;
-}
-
-static json_object *load_fixture(const char *name)
-{
-	char *text = fixture_text(name);
-	json_object *obj = json_tokener_parse(text);
-
-	if (!obj)
-		fail_msg("fixture %s is not JSON", name);
-	g_free(text);
-	return obj;
-}
 
 #define assert_value(inst, field, expected)                                                        \
 	do {                                                                                       \
@@ -95,7 +70,7 @@ static void test_provider_table(void **state)
 /* The seed's instance, verbatim: every common file. */
 static void test_seed_instance(void **state)
 {
-	json_object *root = load_fixture("vastai_instance.json");
+	json_object *root = fixture_json("vastai_instance.json");
 	json_object *obj = json_object_object_get(root, "instances");
 	char *errmsg = NULL;
 	struct gpufs_instance *inst = vastai_instance_from_json(obj, &errmsg);
@@ -143,7 +118,7 @@ static void test_seed_instance(void **state)
 /* Trimmed strings, numbers as strings, direct ssh, and the failure text. */
 static void test_list_items(void **state)
 {
-	json_object *root = load_fixture("vastai_instances.json");
+	json_object *root = fixture_json("vastai_instances.json");
 	json_object *items = json_object_object_get(root, "instances");
 	struct gpufs_instance *inst;
 	char *errmsg = NULL;
@@ -310,7 +285,7 @@ static void test_ports_shapes(void **state)
 
 static void test_offers(void **state)
 {
-	json_object *root = load_fixture("vastai_offers.json");
+	json_object *root = fixture_json("vastai_offers.json");
 	json_object *offers = json_object_object_get(root, "offers");
 	struct gpufs_offer *offer;
 	char *errmsg = NULL;
@@ -550,227 +525,27 @@ static void test_reply_errors(void **state)
 		     "vastai answered HTTP 500: boom");
 }
 
-/* --- the HTTP calls, against a canned server on 127.0.0.1 --- */
-
-struct canned {
-	int status;
-	char *body;
-};
-
-struct request_seen {
-	char *method;
-	char *path;
-	char *body;
-	char *auth; /* the Authorization header's value, or NULL */
-};
-
-struct server {
-	int listen_fd;
-	int port;
-	GThread *thread;
-	GMutex lock;
-	GQueue replies;	 /* struct canned *, served in order */
-	GPtrArray *seen; /* struct request_seen * */
-};
-
-static struct server server;
-
-static void request_seen_free(gpointer data)
-{
-	struct request_seen *r = data;
-
-	g_free(r->method);
-	g_free(r->path);
-	g_free(r->body);
-	g_free(r->auth);
-	g_free(r);
-}
-
-/* Reads one request: headers, then Content-Length bytes of body. */
-static struct request_seen *read_request(int fd)
-{
-	GString *in = g_string_new(NULL);
-	char buf[4096];
-	const char *end = NULL;
-	gsize want = 0;
-	ssize_t n;
-
-	while (!end && (n = read(fd, buf, sizeof(buf))) > 0) {
-		g_string_append_len(in, buf, n);
-		end = strstr(in->str, "\r\n\r\n");
-	}
-	if (!end) {
-		g_string_free(in, TRUE);
-		return NULL;
-	}
-	gsize header_len = end + 4 - in->str;
-	char *lower = g_ascii_strdown(in->str, header_len);
-	const char *length = strstr(lower, "content-length:");
-
-	const char *auth = strstr(lower, "\r\nauthorization: ");
-	char *auth_value = NULL;
-
-	if (length)
-		want = strtoul(length + strlen("content-length:"), NULL, 10);
-	if (auth) {
-		const char *from = in->str + (auth - lower) + strlen("\r\nauthorization: ");
-
-		auth_value = g_strndup(from, strcspn(from, "\r\n"));
-	}
-	g_free(lower);
-	while (in->len < header_len + want && (n = read(fd, buf, sizeof(buf))) > 0)
-		g_string_append_len(in, buf, n);
-
-	struct request_seen *r = g_new0(struct request_seen, 1);
-	char **words = g_strsplit(in->str, " ", 3);
-
-	r->method = g_strdup(words[0]);
-	r->path = g_strdup(words[1]);
-	r->body = g_strndup(in->str + header_len, in->len - header_len);
-	r->auth = auth_value;
-	g_strfreev(words);
-	g_string_free(in, TRUE);
-	return r;
-}
-
-static gpointer serve(gpointer data)
-{
-	for (;;) {
-		int fd = accept(server.listen_fd, NULL, NULL);
-		struct request_seen *r;
-		struct canned *reply;
-		char *head;
-
-		if (fd < 0)
-			return NULL; /* shut down */
-		r = read_request(fd);
-		g_mutex_lock(&server.lock);
-		reply = g_queue_pop_head(&server.replies);
-		if (r)
-			g_ptr_array_add(server.seen, r);
-		g_mutex_unlock(&server.lock);
-		if (!reply) {
-			reply = g_new0(struct canned, 1);
-			reply->status = 599;
-			reply->body = g_strdup("no reply queued");
-		}
-		head = g_strdup_printf("HTTP/1.1 %d Canned\r\nContent-Type: application/json\r\n"
-				       "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-				       reply->status, strlen(reply->body));
-		if (write(fd, head, strlen(head)) < 0 ||
-		    write(fd, reply->body, strlen(reply->body)) < 0)
-			g_printerr("canned server: write failed\n");
-		g_free(head);
-		g_free(reply->body);
-		g_free(reply);
-		close(fd);
-	}
-}
-
-static void queue_reply(int status, const char *body)
-{
-	struct canned *reply = g_new0(struct canned, 1);
-
-	reply->status = status;
-	reply->body = g_strdup(body);
-	g_mutex_lock(&server.lock);
-	g_queue_push_tail(&server.replies, reply);
-	g_mutex_unlock(&server.lock);
-}
-
-static void queue_fixture(int status, const char *name)
-{
-	char *text = fixture_text(name);
-
-	queue_reply(status, text);
-	g_free(text);
-}
-
-static const struct request_seen *seen(guint i)
-{
-	assert_true(i < server.seen->len);
-	return server.seen->pdata[i];
-}
-
-static int start_server(void **state)
-{
-	struct sockaddr_in addr = {.sin_family = AF_INET,
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(addr);
-
-	server.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (server.listen_fd < 0 || bind(server.listen_fd, (struct sockaddr *)&addr, len) < 0 ||
-	    listen(server.listen_fd, 16) < 0 ||
-	    getsockname(server.listen_fd, (struct sockaddr *)&addr, &len) < 0)
-		return -1;
-	server.port = ntohs(addr.sin_port);
-	g_mutex_init(&server.lock);
-	g_queue_init(&server.replies);
-	server.seen = g_ptr_array_new_with_free_func(request_seen_free);
-	server.thread = g_thread_new("canned-server", serve, NULL);
-	gpufs_http_global_init();
-	/* Skipped list items are warned about; the tests expect them. */
-	gpufs_log_set_level(GPUFS_LOG_ERR);
-	return 0;
-}
-
-static int stop_server(void **state)
-{
-	shutdown(server.listen_fd, SHUT_RDWR);
-	g_thread_join(server.thread);
-	close(server.listen_fd);
-	g_ptr_array_unref(server.seen);
-	g_mutex_clear(&server.lock);
-	gpufs_http_global_cleanup();
-	return 0;
-}
-
-struct call {
-	struct gpufs_http *http;
-	struct gpufs_api api;
-};
+/* --- the HTTP calls, against the canned server (canned.c) --- */
 
 /* Each test: a fresh client, no replies pending, no requests seen. */
 static int setup_call(void **state)
 {
-	struct call *call = g_new0(struct call, 1);
-	char *url = g_strdup_printf("http://127.0.0.1:%d/api/v0", server.port);
-	struct gpufs_http_options options = {
-	    .base_url = url,
-	    .bearer = "vast_test",
-	    .account = "test",
-	    .timeout_ms = 5000,
-	    .max_retries = -1, /* canned replies are served once */
-	};
+	struct gpufs_api *api = canned_api_new("/api/v0", "vast_test");
 
-	call->http = gpufs_http_new(&options);
-	call->api.http = call->http;
-	call->api.account = "test";
-	call->api.options = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	g_free(url);
-	g_ptr_array_set_size(server.seen, 0);
-	*state = call;
+	api->options = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	*state = api;
 	return 0;
 }
 
 static int teardown_call(void **state)
 {
-	struct call *call = *state;
-	struct canned *left;
-
-	gpufs_http_free(call->http);
-	g_hash_table_unref(call->api.options);
-	g_free(call);
-	while ((left = g_queue_pop_head(&server.replies))) {
-		g_free(left->body);
-		g_free(left);
-	}
+	canned_api_free(*state);
 	return 0;
 }
 
 static struct gpufs_api *api_of(void **state)
 {
-	return &((struct call *)*state)->api;
+	return *state;
 }
 
 static const char *const no_instances = "{\"instances_found\":0,\"instances\":null}";
@@ -780,33 +555,33 @@ static void test_list_instances(void **state)
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)gpufs_instance_unref);
 	char *errmsg = NULL;
 
-	queue_reply(200, no_instances);
+	canned_reply(200, no_instances);
 	assert_int_equal(vast->list_instances(api_of(state), out, &errmsg), 0);
 	assert_int_equal(out->len, 0);
-	assert_string_equal(seen(0)->method, "GET");
-	assert_string_equal(seen(0)->path, "/api/v0/instances/?owner=me");
+	assert_string_equal(canned_seen(0)->method, "GET");
+	assert_string_equal(canned_seen(0)->path, "/api/v0/instances/?owner=me");
 	/* The key only in the bearer header, never in the URL. */
-	assert_string_equal(seen(0)->auth, "Bearer vast_test");
-	assert_null(strstr(seen(0)->path, "api_key"));
+	assert_string_equal(canned_seen(0)->auth, "Bearer vast_test");
+	assert_null(strstr(canned_seen(0)->path, "api_key"));
 
-	queue_fixture(200, "vastai_instances.json");
+	canned_reply_fixture(200, "vastai_instances.json");
 	assert_int_equal(vast->list_instances(api_of(state), out, &errmsg), 0);
 	assert_int_equal(out->len, 3); /* the item without an id is skipped */
 	assert_string_equal(gpufs_instance_id((struct gpufs_instance *)out->pdata[2]), "4244");
 
-	queue_reply(200, "{\"instances_found\":0}");
+	canned_reply(200, "{\"instances_found\":0}");
 	assert_int_equal(vast->list_instances(api_of(state), out, &errmsg), -EIO);
 	assert_contains(errmsg, "no \"instances\"");
 	g_free(errmsg);
 	errmsg = NULL;
 
-	queue_reply(200, "<html>maintenance</html>");
+	canned_reply(200, "<html>maintenance</html>");
 	assert_int_equal(vast->list_instances(api_of(state), out, &errmsg), -EIO);
 	assert_contains(errmsg, "unreadable reply");
 	g_free(errmsg);
 	errmsg = NULL;
 
-	queue_reply(401, VAST_ERROR("auth_error", "Invalid user key"));
+	canned_reply(401, VAST_ERROR("auth_error", "Invalid user key"));
 	assert_int_equal(vast->list_instances(api_of(state), out, &errmsg), -EACCES);
 	g_free(errmsg);
 	assert_int_equal(out->len, 3);
@@ -818,14 +593,14 @@ static void test_get_instance(void **state)
 	struct gpufs_instance *inst = NULL;
 	char *errmsg = NULL;
 
-	queue_fixture(200, "vastai_instance.json");
+	canned_reply_fixture(200, "vastai_instance.json");
 	assert_int_equal(vast->get_instance(api_of(state), "883", &inst, &errmsg), 0);
-	assert_string_equal(seen(0)->path, "/api/v0/instances/883/?owner=me");
+	assert_string_equal(canned_seen(0)->path, "/api/v0/instances/883/?owner=me");
 	assert_string_equal(inst->values[GPUFS_F_SSH], "ssh -p 10882 root@ssh2281.vast.ai");
 	gpufs_instance_unref(inst);
 	inst = NULL;
 
-	queue_reply(200, "{\"instances\":null}");
+	canned_reply(200, "{\"instances\":null}");
 	assert_int_equal(vast->get_instance(api_of(state), "884", &inst, &errmsg), -ENOENT);
 	assert_null(inst);
 	g_free(errmsg);
@@ -834,36 +609,35 @@ static void test_get_instance(void **state)
 	/* Not an id: no request at all. */
 	assert_int_equal(vast->get_instance(api_of(state), "../x", &inst, &errmsg), -ENOENT);
 	g_free(errmsg);
-	assert_int_equal(server.seen->len, 2);
+	assert_int_equal(canned_seen_count(), 2);
 }
 
 static void test_list_offers(void **state)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)gpufs_offer_free);
 	char *errmsg = NULL;
-	struct call *call = *state;
+	struct gpufs_api *api = api_of(state);
 
-	queue_fixture(200, "vastai_offers.json");
+	canned_reply_fixture(200, "vastai_offers.json");
 	assert_int_equal(vast->list_offers(api_of(state), out, &errmsg), 0);
-	assert_string_equal(seen(0)->method, "POST");
-	assert_string_equal(seen(0)->path, "/api/v0/bundles/");
-	assert_string_equal(seen(0)->body, DEFAULTS_HEAD ",\"limit\":64}");
+	assert_string_equal(canned_seen(0)->method, "POST");
+	assert_string_equal(canned_seen(0)->path, "/api/v0/bundles/");
+	assert_string_equal(canned_seen(0)->body, DEFAULTS_HEAD ",\"limit\":64}");
 	assert_int_equal(out->len, 2);
 	gpufs_offers_sort(out);
 	assert_string_equal(((struct gpufs_offer *)out->pdata[0])->values[GPUFS_O_ID], "223344");
 
 	/* offers_filter from the account's section. */
-	g_hash_table_insert(call->api.options, g_strdup("offers_filter"),
-			    g_strdup("{\"limit\":3}"));
-	queue_fixture(200, "vastai_offers.json");
+	g_hash_table_insert(api->options, g_strdup("offers_filter"), g_strdup("{\"limit\":3}"));
+	canned_reply_fixture(200, "vastai_offers.json");
 	assert_int_equal(vast->list_offers(api_of(state), out, &errmsg), 0);
-	assert_string_equal(seen(1)->body, DEFAULTS_HEAD ",\"limit\":3}");
+	assert_string_equal(canned_seen(1)->body, DEFAULTS_HEAD ",\"limit\":3}");
 
-	g_hash_table_insert(call->api.options, g_strdup("offers_filter"), g_strdup("nope"));
+	g_hash_table_insert(api->options, g_strdup("offers_filter"), g_strdup("nope"));
 	assert_int_equal(vast->list_offers(api_of(state), out, &errmsg), -EINVAL);
 	assert_contains(errmsg, "offers_filter");
 	g_free(errmsg);
-	assert_int_equal(server.seen->len, 2);
+	assert_int_equal(canned_seen_count(), 2);
 	g_ptr_array_unref(out);
 }
 
@@ -872,15 +646,15 @@ static void test_create_from_offer(void **state)
 	struct gpufs_spec *spec = spec_from("offer=123456\nimage=pytorch/pytorch\nname=job1\n");
 	char *new_id = NULL, *errmsg = NULL;
 
-	queue_reply(200, "{\"success\":true,\"new_contract\":4242,\"instance_api_key\":\"k\"}");
+	canned_reply(200, "{\"success\":true,\"new_contract\":4242,\"instance_api_key\":\"k\"}");
 	assert_int_equal(vast->create(api_of(state), spec, &new_id, &errmsg), 0);
 	assert_string_equal(new_id, "4242");
 	assert_null(errmsg);
 	g_free(new_id);
 	new_id = NULL;
-	assert_string_equal(seen(0)->method, "PUT");
-	assert_string_equal(seen(0)->path, "/api/v0/asks/123456/");
-	assert_string_equal(seen(0)->body,
+	assert_string_equal(canned_seen(0)->method, "PUT");
+	assert_string_equal(canned_seen(0)->path, "/api/v0/asks/123456/");
+	assert_string_equal(canned_seen(0)->body,
 			    "{\"client_id\":\"me\",\"image\":\"pytorch/pytorch\",\"disk\":10,"
 			    "\"label\":\"job1\",\"env\":{},\"runtype\":\"ssh\"}");
 
@@ -902,15 +676,15 @@ static void test_create_from_offer(void **state)
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(failures); i++) {
-		g_ptr_array_set_size(server.seen, 0);
-		queue_reply(failures[i].status, failures[i].body);
+		canned_forget_seen();
+		canned_reply(failures[i].status, failures[i].body);
 		assert_int_equal(vast->create(api_of(state), spec, &new_id, &errmsg),
 				 failures[i].rc);
 		assert_null(new_id);
 		assert_contains(errmsg, failures[i].message);
 		g_free(errmsg);
 		errmsg = NULL;
-		assert_int_equal(server.seen->len, 1); /* never retried */
+		assert_int_equal(canned_seen_count(), 1); /* never retried */
 	}
 	gpufs_spec_free(spec);
 }
@@ -922,11 +696,11 @@ static void test_create_from_gpu_type(void **state)
 	char *new_id = NULL, *errmsg = NULL;
 
 	/* Whatever order the offers come in, the cheapest is picked. */
-	queue_reply(200, "{\"offers\":[{\"id\":9,\"gpu_name\":\"RTX 3090\",\"num_gpus\":1,"
-			 "\"dph_total\":0.3,\"geolocation\":\"Ontario, CA\"},{\"id\":7,"
-			 "\"gpu_name\":\"RTX 3090\",\"num_gpus\":1,\"dph_total\":0.221,"
-			 "\"geolocation\":\"Quebec, CA\"}]}");
-	queue_reply(200, "{\"success\":true,\"new_contract\":4300}");
+	canned_reply(200, "{\"offers\":[{\"id\":9,\"gpu_name\":\"RTX 3090\",\"num_gpus\":1,"
+			  "\"dph_total\":0.3,\"geolocation\":\"Ontario, CA\"},{\"id\":7,"
+			  "\"gpu_name\":\"RTX 3090\",\"num_gpus\":1,\"dph_total\":0.221,"
+			  "\"geolocation\":\"Quebec, CA\"}]}");
+	canned_reply(200, "{\"success\":true,\"new_contract\":4300}");
 	assert_int_equal(vast->create(api_of(state), spec, &new_id, &errmsg), 0);
 	assert_string_equal(new_id, "4300");
 	assert_string_equal(errmsg, "offer 7: 1 x RTX 3090, 0.221 $/h, Quebec, CA (the cheapest "
@@ -934,19 +708,19 @@ static void test_create_from_gpu_type(void **state)
 	g_free(new_id);
 	g_free(errmsg);
 	errmsg = NULL;
-	assert_string_equal(seen(0)->path, "/api/v0/bundles/");
-	assert_string_equal(seen(0)->body, DEFAULTS_HEAD
+	assert_string_equal(canned_seen(0)->path, "/api/v0/bundles/");
+	assert_string_equal(canned_seen(0)->body, DEFAULTS_HEAD
 			    ",\"limit\":16,\"gpu_name\":{\"eq\":\"RTX 3090\"},"
 			    "\"num_gpus\":{\"eq\":1},\"geolocation\":{\"eq\":\"CA\"}}");
-	assert_string_equal(seen(1)->path, "/api/v0/asks/7/");
+	assert_string_equal(canned_seen(1)->path, "/api/v0/asks/7/");
 
 	/* No offer: nothing is created. */
-	g_ptr_array_set_size(server.seen, 0);
-	queue_reply(200, "{\"offers\":[]}");
+	canned_forget_seen();
+	canned_reply(200, "{\"offers\":[]}");
 	assert_int_equal(vast->create(api_of(state), spec, &new_id, &errmsg), -EINVAL);
 	assert_contains(errmsg, "no vastai offer has 1 x RTX 3090 in CA");
 	g_free(errmsg);
-	assert_int_equal(server.seen->len, 1);
+	assert_int_equal(canned_seen_count(), 1);
 	gpufs_spec_free(spec);
 }
 
@@ -964,13 +738,13 @@ static void test_control(void **state)
 	char *errmsg = NULL;
 
 	for (gsize i = 0; i < G_N_ELEMENTS(verbs); i++) {
-		queue_reply(200, "{\"success\":true}");
+		canned_reply(200, "{\"success\":true}");
 		assert_int_equal(vast->control(api_of(state), "4242", verbs[i].verb, &errmsg), 0);
-		assert_string_equal(seen(i)->method, verbs[i].method);
-		assert_string_equal(seen(i)->path, verbs[i].path);
-		assert_string_equal(seen(i)->body, verbs[i].body);
+		assert_string_equal(canned_seen(i)->method, verbs[i].method);
+		assert_string_equal(canned_seen(i)->path, verbs[i].path);
+		assert_string_equal(canned_seen(i)->body, verbs[i].body);
 	}
-	queue_reply(404, VAST_ERROR("no_such_instance", "Instance not found"));
+	canned_reply(404, VAST_ERROR("no_such_instance", "Instance not found"));
 	assert_int_equal(vast->control(api_of(state), "4242", "stop", &errmsg), -ENOENT);
 	g_free(errmsg);
 	errmsg = NULL;
@@ -979,11 +753,11 @@ static void test_control(void **state)
 	errmsg = NULL;
 
 	/* A 429 did nothing: the change is sent again after the pause. */
-	g_ptr_array_set_size(server.seen, 0);
-	queue_reply(429, "API requests too frequent");
-	queue_reply(200, "{\"success\":true}");
+	canned_forget_seen();
+	canned_reply(429, "API requests too frequent");
+	canned_reply(200, "{\"success\":true}");
 	assert_int_equal(vast->control(api_of(state), "4242", "stop", &errmsg), 0);
-	assert_int_equal(server.seen->len, 2);
+	assert_int_equal(canned_seen_count(), 2);
 }
 
 static void test_write_name(void **state)
@@ -991,11 +765,11 @@ static void test_write_name(void **state)
 	char *errmsg = NULL;
 	char *long_label = g_strnfill(1025, 'x');
 
-	queue_reply(200, "{\"success\":true,\"msg\":\"label for 4242 set to 'job2'\"}");
+	canned_reply(200, "{\"success\":true,\"msg\":\"label for 4242 set to 'job2'\"}");
 	assert_int_equal(vast->write_file(api_of(state), "4242", "name", "job2", &errmsg), 0);
-	assert_string_equal(seen(0)->method, "PUT");
-	assert_string_equal(seen(0)->path, "/api/v0/instances/4242/");
-	assert_string_equal(seen(0)->body, "{\"label\":\"job2\"}");
+	assert_string_equal(canned_seen(0)->method, "PUT");
+	assert_string_equal(canned_seen(0)->path, "/api/v0/instances/4242/");
+	assert_string_equal(canned_seen(0)->body, "{\"label\":\"job2\"}");
 	assert_int_equal(vast->write_file(api_of(state), "4242", "status", "x", &errmsg), -EPERM);
 	g_free(errmsg);
 	errmsg = NULL;
@@ -1003,19 +777,19 @@ static void test_write_name(void **state)
 			 -EINVAL);
 	g_free(errmsg);
 	g_free(long_label);
-	assert_int_equal(server.seen->len, 1);
+	assert_int_equal(canned_seen_count(), 1);
 }
 
 static void test_balance(void **state)
 {
 	char *text = NULL, *errmsg = NULL;
 
-	queue_reply(200, "{\"id\":1,\"email\":\"a@b.c\",\"credit\":25.5,\"balance\":0}");
+	canned_reply(200, "{\"id\":1,\"email\":\"a@b.c\",\"credit\":25.5,\"balance\":0}");
 	assert_int_equal(vast->balance(api_of(state), &text, &errmsg), 0);
-	assert_string_equal(seen(0)->path, "/api/v0/users/current/");
+	assert_string_equal(canned_seen(0)->path, "/api/v0/users/current/");
 	assert_string_equal(text, "25.5");
 	g_free(text);
-	queue_reply(200, "{\"id\":1}");
+	canned_reply(200, "{\"id\":1}");
 	assert_int_equal(vast->balance(api_of(state), &text, &errmsg), -EIO);
 	assert_contains(errmsg, "no credit");
 	g_free(errmsg);
@@ -1025,40 +799,40 @@ static void test_logs(void **state)
 {
 	char *body = g_strdup_printf("{\"success\":true,\"result_url\":\"http://127.0.0.1:%d/"
 				     "logs/abc.txt\",\"msg\":\"ok\"}",
-				     server.port);
+				     canned_port());
 	GString *out = g_string_new(NULL);
 	char *errmsg = NULL;
 
 	/* Asked for, not uploaded yet (404), then there. */
-	queue_reply(200, body);
-	queue_reply(404, "<Error><Code>NoSuchKey</Code></Error>");
-	queue_reply(200, "line 1\nline 2");
+	canned_reply(200, body);
+	canned_reply(404, "<Error><Code>NoSuchKey</Code></Error>");
+	canned_reply(200, "line 1\nline 2");
 	assert_int_equal(vast->read_live_file(api_of(state), "4242", "logs", out, &errmsg), 0);
 	assert_string_equal(out->str, "line 1\nline 2\n");
-	assert_string_equal(seen(0)->method, "PUT");
-	assert_string_equal(seen(0)->path, "/api/v0/instances/request_logs/4242/");
-	assert_string_equal(seen(0)->body, "{\"tail\":\"1000\"}");
-	assert_string_equal(seen(1)->path, "/logs/abc.txt");
+	assert_string_equal(canned_seen(0)->method, "PUT");
+	assert_string_equal(canned_seen(0)->path, "/api/v0/instances/request_logs/4242/");
+	assert_string_equal(canned_seen(0)->body, "{\"tail\":\"1000\"}");
+	assert_string_equal(canned_seen(1)->path, "/logs/abc.txt");
 	/* The pre-signed URL gets no key. */
-	assert_null(seen(2)->auth);
+	assert_null(canned_seen(2)->auth);
 	g_free(body);
 
 	g_string_truncate(out, 0);
-	queue_reply(200, "{\"success\":true,\"result_url\":\"file:///etc/passwd\"}");
+	canned_reply(200, "{\"success\":true,\"result_url\":\"file:///etc/passwd\"}");
 	assert_int_equal(vast->read_live_file(api_of(state), "4242", "logs", out, &errmsg), -EIO);
 	assert_contains(errmsg, "not http(s)");
 	g_free(errmsg);
 	errmsg = NULL;
 
-	queue_reply(404, VAST_ERROR("no_such_instance", "Instance not found"));
+	canned_reply(404, VAST_ERROR("no_such_instance", "Instance not found"));
 	assert_int_equal(vast->read_live_file(api_of(state), "4242", "logs", out, &errmsg),
 			 -ENOENT);
 	g_free(errmsg);
 	errmsg = NULL;
 
-	body = g_strdup_printf("{\"result_url\":\"http://127.0.0.1:%d/logs/x\"}", server.port);
-	queue_reply(200, body);
-	queue_reply(500, "oops");
+	body = g_strdup_printf("{\"result_url\":\"http://127.0.0.1:%d/logs/x\"}", canned_port());
+	canned_reply(200, body);
+	canned_reply(500, "oops");
 	assert_int_equal(vast->read_live_file(api_of(state), "4242", "logs", out, &errmsg), -EIO);
 	assert_contains(errmsg, "HTTP 500");
 	g_free(errmsg);
@@ -1091,5 +865,5 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_logs, setup_call, teardown_call),
 	};
 
-	return cmocka_run_group_tests(tests, start_server, stop_server);
+	return cmocka_run_group_tests(tests, canned_group_setup, canned_group_teardown);
 }
