@@ -11,6 +11,13 @@ enum note_kind {
 	NOTE_CHANGED,
 	NOTE_CREATED,
 	NOTE_REMOVED,
+	NOTE_BARRIER, /* everything before it has been told */
+};
+
+struct barrier {
+	GMutex lock;
+	GCond passed;
+	gboolean done;
 };
 
 struct note {
@@ -18,6 +25,7 @@ struct note {
 	uint64_t ino;
 	char *path; /* under the mountpoint */
 	struct timespec mtime;
+	struct barrier *barrier;
 };
 
 struct gpufs_notifier {
@@ -65,6 +73,37 @@ static void on_removed(void *ctx, const char *path)
 	push(ctx, NOTE_REMOVED, 0, path, NULL);
 }
 
+/* A write handler waits here while other daemon threads serve the
+ * notifier's own requests; the bound keeps a wedged mount from holding the
+ * writer forever. */
+#define SETTLE_TIMEOUT_US (2 * G_USEC_PER_SEC)
+
+static void on_settle(void *ctx)
+{
+	struct gpufs_notifier *notifier = ctx;
+	struct barrier barrier = {0};
+	struct note *note = g_new0(struct note, 1);
+	gint64 deadline = g_get_monotonic_time() + SETTLE_TIMEOUT_US;
+
+	if (gpufs_notifier_is_self(notifier, gettid()))
+		return;
+	g_mutex_init(&barrier.lock);
+	g_cond_init(&barrier.passed);
+	note->kind = NOTE_BARRIER;
+	note->barrier = &barrier;
+	g_async_queue_push(notifier->notes, note);
+	g_mutex_lock(&barrier.lock);
+	while (!barrier.done && g_cond_wait_until(&barrier.passed, &barrier.lock, deadline))
+		;
+	/* On a timeout the notifier may still hold the barrier: wait it out
+	 * rather than free what it will touch. */
+	while (!barrier.done)
+		g_cond_wait(&barrier.passed, &barrier.lock);
+	g_mutex_unlock(&barrier.lock);
+	g_cond_clear(&barrier.passed);
+	g_mutex_clear(&barrier.lock);
+}
+
 struct gpufs_tree_notifier gpufs_notifier_callbacks(struct gpufs_notifier *notifier)
 {
 	return (struct gpufs_tree_notifier){
@@ -72,6 +111,7 @@ struct gpufs_tree_notifier gpufs_notifier_callbacks(struct gpufs_notifier *notif
 	    .changed = on_changed,
 	    .created = on_created,
 	    .removed = on_removed,
+	    .settle = on_settle,
 	};
 }
 
@@ -138,9 +178,21 @@ static void tell(struct gpufs_notifier *notifier, struct note *note)
 	case NOTE_REMOVED:
 		rc = rmdir(path);
 		break;
+	case NOTE_BARRIER:
+		break;
 	}
 	if (rc < 0)
 		gpufs_debug("notifier: %s: %s", note->path, g_strerror(errno));
+}
+
+static void pass_barrier(struct note *note)
+{
+	if (!note->barrier)
+		return;
+	g_mutex_lock(&note->barrier->lock);
+	note->barrier->done = TRUE;
+	g_cond_broadcast(&note->barrier->passed);
+	g_mutex_unlock(&note->barrier->lock);
 }
 
 static gpointer run(gpointer data)
@@ -155,6 +207,7 @@ static gpointer run(gpointer data)
 			continue;
 		if (!g_atomic_int_get(&notifier->stop))
 			tell(notifier, note);
+		pass_barrier(note);
 		note_free(note);
 	}
 	return NULL;
@@ -187,8 +240,14 @@ void gpufs_notifier_stop(struct gpufs_notifier *notifier)
 {
 	if (!notifier)
 		return;
+	struct note *left;
+
 	g_atomic_int_set(&notifier->stop, 1);
 	g_thread_join(notifier->thread);
+	while ((left = g_async_queue_try_pop(notifier->notes))) {
+		pass_barrier(left); /* nobody may wait for a note never told */
+		note_free(left);
+	}
 	g_async_queue_unref(notifier->notes);
 	g_hash_table_destroy(notifier->polls);
 	g_mutex_clear(&notifier->poll_lock);

@@ -1319,6 +1319,8 @@ static int parse_verb(const char *buf, size_t size, char **verb, char **errmsg)
 	return 0;
 }
 
+static void settle_instance(struct gpufs_tree *tree, struct gpufs_account *account, const char *id);
+
 static ssize_t write_ctl(struct gpufs_tree *tree, struct node *node, const char *buf, size_t size)
 {
 	g_autofree char *verb = NULL;
@@ -1326,16 +1328,18 @@ static ssize_t write_ctl(struct gpufs_tree *tree, struct node *node, const char 
 	int rc;
 
 	rc = parse_verb(buf, size, &verb, &errmsg);
-	if (rc < 0) {
+	if (rc < 0)
 		gpufs_account_set_error(node->account, node->instance_id, errmsg);
-		return rc;
-	}
-	rc = gpufs_account_control(node->account, node->instance_id, verb, &errmsg);
+	else
+		rc = gpufs_account_control(node->account, node->instance_id, verb, &errmsg);
+	/* Either way the instance reads differently now: its error file after
+	 * a refusal, its values after a verb. */
+	settle_instance(tree, node->account, node->instance_id);
 	return rc < 0 ? rc : (ssize_t)size;
 }
 
 /* One value per write(2), like ctl: "echo job2 > name". */
-static ssize_t write_value(struct node *node, const char *buf, size_t size)
+static ssize_t write_value(struct gpufs_tree *tree, struct node *node, const char *buf, size_t size)
 {
 	g_autofree char *value = g_strndup(buf, size);
 	g_autofree char *errmsg = NULL;
@@ -1348,6 +1352,7 @@ static ssize_t write_value(struct node *node, const char *buf, size_t size)
 	}
 	g_strstrip(value);
 	rc = gpufs_account_write_file(node->account, node->instance_id, node->name, value, &errmsg);
+	settle_instance(tree, node->account, node->instance_id);
 	return rc < 0 ? rc : (ssize_t)size;
 }
 
@@ -1397,7 +1402,7 @@ ssize_t gpufs_tree_write(struct gpufs_tree *tree, uint64_t ino, struct gpufs_han
 	if (node->kind == NODE_CTL)
 		return write_ctl(tree, node, buf, size);
 	if (is_writable_value(node))
-		return write_value(node, buf, size);
+		return write_value(tree, node, buf, size);
 	if (node->kind == NODE_SPEC)
 		return write_spec(node, buf, size, offset);
 	return -EACCES;
@@ -1603,6 +1608,20 @@ static gboolean contains_id(GPtrArray *ids, const char *id)
 	return FALSE;
 }
 
+/* Passes @changes to the notifier and frees them. */
+static void tell_changes(struct gpufs_tree *tree, GArray *changes)
+{
+	for (guint i = 0; i < changes->len; i++) {
+		struct change *change = &g_array_index(changes, struct change, i);
+
+		if (tree->notifier.changed)
+			tree->notifier.changed(tree->notifier.ctx, change->ino, change->path,
+					       &change->mtime);
+		g_free(change->path);
+	}
+	g_array_free(changes, TRUE);
+}
+
 static void notify_changes(struct gpufs_tree *tree, struct gpufs_account *account, GPtrArray *gone)
 {
 	g_autoptr(GPtrArray) held = held_nodes(tree, account);
@@ -1624,15 +1643,45 @@ static void notify_changes(struct gpufs_tree *tree, struct gpufs_account *accoun
 		}
 		g_mutex_unlock(&tree->lock);
 	}
-	for (guint i = 0; i < changes->len; i++) {
-		struct change *change = &g_array_index(changes, struct change, i);
+	tell_changes(tree, changes);
+}
 
-		if (tree->notifier.changed)
-			tree->notifier.changed(tree->notifier.ctx, change->ino, change->path,
-					       &change->mtime);
-		g_free(change->path);
+/* After the user changed an instance (ctl, a writable file): re-render
+ * every file of it the kernel holds, tell the kernel about those that
+ * changed, and return only once it knows, so the next read is fresh. */
+static void settle_instance(struct gpufs_tree *tree, struct gpufs_account *account, const char *id)
+{
+	g_autoptr(GPtrArray) held = g_ptr_array_new();
+	GArray *changes = g_array_new(FALSE, FALSE, sizeof(struct change));
+
+	g_mutex_lock(&tree->lock);
+	for (guint i = 0; i < tree->nodes->len; i++) {
+		struct node *node = tree->nodes->pdata[i];
+
+		if (node->account == account && node->nlookup > 0 && node->content &&
+		    (node->kind == NODE_FIELD || node->kind == NODE_EXTRA ||
+		     node->kind == NODE_JSON) &&
+		    g_strcmp0(node->instance_id, id) == 0)
+			g_ptr_array_add(held, node);
 	}
-	g_array_free(changes, TRUE);
+	g_mutex_unlock(&tree->lock);
+	for (guint i = 0; i < held->len; i++) {
+		struct node *node = held->pdata[i];
+
+		if (refresh(tree, node) < 0)
+			continue;
+		g_mutex_lock(&tree->lock);
+		if (node->generation != node->notified) {
+			struct change change = {node->ino, node_path_locked(node), node->mtime};
+
+			node->notified = node->generation;
+			g_array_append_val(changes, change);
+		}
+		g_mutex_unlock(&tree->lock);
+	}
+	tell_changes(tree, changes);
+	if (tree->notifier.settle)
+		tree->notifier.settle(tree->notifier.ctx);
 }
 
 /* The account's instances/ node, when the kernel holds it. */

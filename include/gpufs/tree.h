@@ -39,7 +39,7 @@ struct gpufs_open_flags {
 	gboolean direct_io;  /* reads and writes always reach the daemon */
 	gboolean keep_cache; /* the page cache may be kept */
 	gboolean nonseekable;
-	gboolean noflush;     /* close need not reach the daemon */
+	gboolean noflush; /* close need not reach the daemon */
 };
 
 struct gpufs_tree;
@@ -105,6 +105,9 @@ struct gpufs_tree_notifier {
 	/* A directory appeared or went (an instance): raise IN_CREATE/IN_DELETE. */
 	void (*created)(void *ctx, const char *path);
 	void (*removed)(void *ctx, const char *path);
+	/* Returns once everything passed so far has been told to the kernel,
+	 * so a ctl write returns with no stale value left behind it. */
+	void (*settle)(void *ctx);
 };
 
 void gpufs_tree_set_notifier(struct gpufs_tree *tree, const struct gpufs_tree_notifier *notifier);
