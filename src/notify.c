@@ -14,11 +14,23 @@ enum note_kind {
 	NOTE_BARRIER, /* everything before it has been told */
 };
 
+/* Shared by the waiter and the note: whoever lets go last frees it, so a
+ * waiter that gave up does not leave the notifier with freed memory. */
 struct barrier {
+	gint refs;
 	GMutex lock;
 	GCond passed;
 	gboolean done;
 };
+
+static void barrier_unref(struct barrier *barrier)
+{
+	if (!g_atomic_int_dec_and_test(&barrier->refs))
+		return;
+	g_cond_clear(&barrier->passed);
+	g_mutex_clear(&barrier->lock);
+	g_free(barrier);
+}
 
 struct note {
 	enum note_kind kind;
@@ -81,27 +93,23 @@ static void on_removed(void *ctx, const char *path)
 static void on_settle(void *ctx)
 {
 	struct gpufs_notifier *notifier = ctx;
-	struct barrier barrier = {0};
+	struct barrier *barrier = g_new0(struct barrier, 1);
 	struct note *note = g_new0(struct note, 1);
 	gint64 deadline = g_get_monotonic_time() + SETTLE_TIMEOUT_US;
 
-	if (gpufs_notifier_is_self(notifier, gettid()))
-		return;
-	g_mutex_init(&barrier.lock);
-	g_cond_init(&barrier.passed);
+	barrier->refs = 2;
+	g_mutex_init(&barrier->lock);
+	g_cond_init(&barrier->passed);
 	note->kind = NOTE_BARRIER;
-	note->barrier = &barrier;
+	note->barrier = barrier;
 	g_async_queue_push(notifier->notes, note);
-	g_mutex_lock(&barrier.lock);
-	while (!barrier.done && g_cond_wait_until(&barrier.passed, &barrier.lock, deadline))
+	g_mutex_lock(&barrier->lock);
+	while (!barrier->done && g_cond_wait_until(&barrier->passed, &barrier->lock, deadline))
 		;
-	/* On a timeout the notifier may still hold the barrier: wait it out
-	 * rather than free what it will touch. */
-	while (!barrier.done)
-		g_cond_wait(&barrier.passed, &barrier.lock);
-	g_mutex_unlock(&barrier.lock);
-	g_cond_clear(&barrier.passed);
-	g_mutex_clear(&barrier.lock);
+	if (!barrier->done)
+		gpufs_warn("notifier: changes not told within %d s", SETTLE_TIMEOUT_US / 1000000);
+	g_mutex_unlock(&barrier->lock);
+	barrier_unref(barrier);
 }
 
 struct gpufs_tree_notifier gpufs_notifier_callbacks(struct gpufs_notifier *notifier)
@@ -193,6 +201,8 @@ static void pass_barrier(struct note *note)
 	note->barrier->done = TRUE;
 	g_cond_broadcast(&note->barrier->passed);
 	g_mutex_unlock(&note->barrier->lock);
+	barrier_unref(note->barrier);
+	note->barrier = NULL;
 }
 
 static gpointer run(gpointer data)

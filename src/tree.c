@@ -269,19 +269,20 @@ static gboolean is_dir(const struct node *node)
 	}
 }
 
-/* Files whose bytes change under the user's own writes are never cached by
- * the kernel; value files are, and are invalidated by their mtime. */
-static gboolean is_uncached(const struct node *node)
-{
-	return node->kind == NODE_SPEC || node->kind == NODE_CTL || node->kind == NODE_LIVE ||
-	       node->kind == NODE_EVENTS;
-}
-
 /* A provider's writable value file (Vast.ai's name sets the label). */
 static gboolean is_writable_value(const struct node *node)
 {
 	return (node->kind == NODE_FIELD || node->kind == NODE_EXTRA) &&
 	       gpufs_provider_is_writable(node->account->provider, node->name);
+}
+
+/* Files whose bytes change under the user's own writes are never cached by
+ * the kernel, so nothing must invalidate them while the writer holds them;
+ * value files are, and are invalidated by their mtime. */
+static gboolean is_uncached(const struct node *node)
+{
+	return node->kind == NODE_SPEC || node->kind == NODE_CTL || node->kind == NODE_LIVE ||
+	       node->kind == NODE_EVENTS || is_writable_value(node);
 }
 
 /* ---- rendering ---- */
@@ -1658,10 +1659,13 @@ static void settle_instance(struct gpufs_tree *tree, struct gpufs_account *accou
 	for (guint i = 0; i < tree->nodes->len; i++) {
 		struct node *node = tree->nodes->pdata[i];
 
+		/* Never the file being written: its writer holds it, and
+		 * the notifier's utimensat would wait for it (uncached files
+		 * need no telling anyway). */
 		if (node->account == account && node->nlookup > 0 && node->content &&
 		    (node->kind == NODE_FIELD || node->kind == NODE_EXTRA ||
 		     node->kind == NODE_JSON) &&
-		    g_strcmp0(node->instance_id, id) == 0)
+		    !is_uncached(node) && g_strcmp0(node->instance_id, id) == 0)
 			g_ptr_array_add(held, node);
 	}
 	g_mutex_unlock(&tree->lock);
