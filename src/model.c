@@ -30,6 +30,7 @@ const char *const gpufs_offer_column_names[GPUFS_OFFER_COLUMN_COUNT] = {
     [GPUFS_O_DISK_GB] = "disk_gb",
     [GPUFS_O_REGION] = "region",
     [GPUFS_O_COST_PER_HOUR] = "cost_per_hour",
+    [GPUFS_O_AVAILABLE] = "available",
 };
 
 static const char *const status_names[] = {
@@ -38,6 +39,11 @@ static const char *const status_names[] = {
     [GPUFS_STATUS_STOPPED] = "stopped",	      [GPUFS_STATUS_TERMINATING] = "terminating",
     [GPUFS_STATUS_TERMINATED] = "terminated", [GPUFS_STATUS_ERROR] = "error",
 };
+
+const char *gpufs_offer_available(gboolean available)
+{
+	return available ? "yes" : "no";
+}
 
 const char *gpufs_status_name(enum gpufs_status status)
 {

@@ -87,6 +87,7 @@ enum gpufs_offer_column {
 	GPUFS_O_DISK_GB,
 	GPUFS_O_REGION,
 	GPUFS_O_COST_PER_HOUR,
+	GPUFS_O_AVAILABLE, /* "yes" or "no" where the provider says, else empty */
 	GPUFS_OFFER_COLUMN_COUNT
 };
 
@@ -96,6 +97,9 @@ struct gpufs_offer {
 	char *values[GPUFS_OFFER_COLUMN_COUNT];
 	double cost_per_hour; /* for sorting; values[COST] is its text */
 };
+
+/* The text of the available column. */
+const char *gpufs_offer_available(gboolean available);
 
 struct gpufs_offer *gpufs_offer_new(void);
 void gpufs_offer_free(struct gpufs_offer *offer);

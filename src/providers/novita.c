@@ -313,6 +313,7 @@ struct gpufs_offer *novita_offer_from_json(json_object *obj, char **errmsg)
 {
 	struct gpufs_offer *offer;
 	struct novita_price price;
+	gboolean available;
 	char *id = gpufs_json_string(obj, "id");
 
 	if (!id) {
@@ -328,22 +329,14 @@ struct gpufs_offer *novita_offer_from_json(json_object *obj, char **errmsg)
 	offer->values[GPUFS_O_MEMORY_GB] = gpufs_json_number_text(obj, "memoryPerGpu");
 	offer->values[GPUFS_O_DISK_GB] = gpufs_json_integer_text(obj, "maxRootFS");
 	offer->values[GPUFS_O_REGION] = regions_text(obj);
+	if (gpufs_json_bool(obj, "availableDeploy", &available))
+		offer->values[GPUFS_O_AVAILABLE] = g_strdup(gpufs_offer_available(available));
 	offer->cost_per_hour = INFINITY; /* unpriced offers sort last */
 	if (novita_price_from_json(obj, &price) && !isnan(price.on_demand)) {
 		offer->cost_per_hour = novita_cost_per_hour(price.on_demand, 1);
 		offer->values[GPUFS_O_COST_PER_HOUR] = gpufs_format_number(offer->cost_per_hour);
 	}
 	return offer;
-}
-
-/* Only products that can be deployed now are offers: the table has no
- * availability column.  A product that does not say is listed. */
-static gboolean is_deployable(json_object *product)
-{
-	gboolean available = TRUE;
-
-	gpufs_json_bool(product, "availableDeploy", &available);
-	return available;
 }
 
 /* --- new/ specs --- */
@@ -1062,8 +1055,6 @@ static int novita_list_offers(struct gpufs_api *api, GPtrArray *out, char **errm
 		g_autofree char *message = NULL;
 		struct gpufs_offer *offer;
 
-		if (!is_deployable(product))
-			continue;
 		offer = novita_offer_from_json(product, &message);
 		if (offer)
 			g_ptr_array_add(out, offer);

@@ -142,6 +142,8 @@ struct gpufs_offer *runcrate_offer_from_json(json_object *obj, char **errmsg)
 	offer->values[GPUFS_O_MEMORY_GB] = gpufs_json_integer_text(obj, "memory_gb");
 	offer->values[GPUFS_O_DISK_GB] = gpufs_json_integer_text(obj, "storage_gb");
 	offer->values[GPUFS_O_REGION] = gpufs_json_string(obj, "region");
+	/* The API lists "combinations currently available" (seed 001). */
+	offer->values[GPUFS_O_AVAILABLE] = g_strdup(gpufs_offer_available(TRUE));
 	if (gpufs_json_number(obj, "hourly_rate", &rate)) {
 		offer->values[GPUFS_O_COST_PER_HOUR] = gpufs_format_number(rate);
 		offer->cost_per_hour = rate;

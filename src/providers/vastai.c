@@ -264,6 +264,7 @@ struct gpufs_instance *vastai_instance_from_json(json_object *obj, char **errmsg
 
 struct gpufs_offer *vastai_offer_from_json(json_object *obj, char **errmsg)
 {
+	gboolean rentable;
 	struct gpufs_offer *offer;
 	char *id = gpufs_json_integer_text(obj, "id");
 	double rate;
@@ -280,6 +281,8 @@ struct gpufs_offer *vastai_offer_from_json(json_object *obj, char **errmsg)
 	offer->values[GPUFS_O_MEMORY_GB] = vastai_memory_gb(obj, "cpu_ram");
 	offer->values[GPUFS_O_DISK_GB] = gpufs_json_number_text(obj, "disk_space");
 	offer->values[GPUFS_O_REGION] = gpufs_json_string(obj, "geolocation");
+	if (gpufs_json_bool(obj, "rentable", &rentable))
+		offer->values[GPUFS_O_AVAILABLE] = g_strdup(gpufs_offer_available(rentable));
 	if (gpufs_json_number(obj, "dph_total", &rate)) {
 		offer->values[GPUFS_O_COST_PER_HOUR] = gpufs_format_number(rate);
 		offer->cost_per_hour = rate;

@@ -49,10 +49,11 @@ assert_eq 16 "$(cat $t/cpu_cores)" "string numbers read as numbers"
 assert_eq as-sgp-2 "$(cat $t/region)" "region is the cluster id"
 assert_eq 2.98 "$(cat by-name/infer-a/cost_per_hour)" "cost counts every GPU (2 x 1.49)"
 
-assert_eq "$(printf 'offer\tgpu_type\tgpu_count\tcpu_cores\tmemory_gb\tdisk_gb\tregion\tcost_per_hour')" \
+assert_eq "$(printf 'offer\tgpu_type\tgpu_count\tcpu_cores\tmemory_gb\tdisk_gb\tregion\tcost_per_hour\tavailable')" \
 	"$(head -n 1 offers)" "offers has the common columns"
 grep -q '^4090.16c62g	RTX 4090 24GB	1	16	62	6144	' offers || fail "offers: $(cat offers)"
-grep -q '^h100' offers && fail "an undeployable product is offered"
+grep -q '^h100[^	]*	.*	no$' offers || fail "an undeployable product is shown as not available: $(cat offers)"
+pass "availability is shown"
 assert_eq 3090.16c62g "$(sed -n 2p offers | cut -f 1)" "offers are cheapest first"
 assert_eq 0.21 "$(sed -n 2p offers | cut -f 8)" "offer prices in USD per hour"
 

@@ -58,7 +58,7 @@ assert_eq "../instances/$running" "$(readlink "../by-name/$name")" "by-name/<nam
 assert_eq "$running" "$(cat "../by-name/$name/id")" "reading through the link"
 
 cd ..
-assert_eq "offer	gpu_type	gpu_count	cpu_cores	memory_gb	disk_gb	region	cost_per_hour" \
+assert_eq "offer	gpu_type	gpu_count	cpu_cores	memory_gb	disk_gb	region	cost_per_hour	available" \
 	"$(head -n 1 offers)" "offers has a header line"
 tail -n +2 offers | cut -f 8 | sort -n -c || fail "offers are cheapest first"
 pass "offers are cheapest first"

@@ -47,9 +47,9 @@ pass "ctl lists the verbs"
 assert_eq 25 "$(cat balance)" "balance is the credit"
 
 # ---- offers: cheapest first, the filtered-out ones absent
-assert_eq "offer	gpu_type	gpu_count	cpu_cores	memory_gb	disk_gb	region	cost_per_hour" \
+assert_eq "offer	gpu_type	gpu_count	cpu_cores	memory_gb	disk_gb	region	cost_per_hour	available" \
 	"$(head -n 1 offers)" "offers header, the common columns"
-assert_eq "223344	RTX 3090	1	6	31	80	Quebec, CA	0.221" "$(sed -n 2p offers)" \
+assert_eq "223344	RTX 3090	1	6	31	80	Quebec, CA	0.221	yes" "$(sed -n 2p offers)" \
 	"the cheapest verified offer first"
 grep -q '^667788' offers && fail "an unverified offer is listed"
 grep -q '^778899' offers && fail "a rented offer is listed"

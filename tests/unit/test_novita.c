@@ -725,13 +725,26 @@ static void test_list_offers(void **state)
 	canned_reply_fixture(200, "novita_products.json");
 	assert_int_equal(gpufs_provider_novita.list_offers(api_of(state), out, &errmsg), 0);
 	assert_string_equal(canned_seen(0)->path, "/v1/products");
-	/* Not the H100 (availableDeploy false), not the product without id. */
-	assert_int_equal(out->len, 2);
+	/* Every product but the one without an id; availability is shown. */
+	assert_int_equal(out->len, 3);
 	gpufs_offers_sort(out);
 	assert_string_equal(((struct gpufs_offer *)out->pdata[0])->values[GPUFS_O_ID],
 			    "3090.16c62g");
 	assert_string_equal(((struct gpufs_offer *)out->pdata[0])->values[GPUFS_O_COST_PER_HOUR],
 			    "0.21");
+	assert_string_equal(((struct gpufs_offer *)out->pdata[0])->values[GPUFS_O_AVAILABLE],
+			    "yes");
+	guint h100s = 0;
+
+	for (guint i = 0; i < out->len; i++) {
+		struct gpufs_offer *offer = out->pdata[i];
+
+		if (!g_str_has_prefix(offer->values[GPUFS_O_ID], "h100"))
+			continue;
+		assert_string_equal(offer->values[GPUFS_O_AVAILABLE], "no");
+		h100s++;
+	}
+	assert_int_equal(h100s, 1);
 	g_ptr_array_unref(out);
 }
 
