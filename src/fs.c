@@ -142,7 +142,7 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	fi->fh = (uintptr_t)dir;
 	if (fuse_reply_open(req, fi) == -ENOENT)
-		gpufs_tree_releasedir(dir); /* the opener was interrupted */
+		gpufs_tree_releasedir(tree_of(req), dir); /* the opener was interrupted */
 }
 
 struct dir_buffer {
@@ -176,7 +176,7 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	gpufs_tree_releasedir((struct gpufs_dir *)(uintptr_t)fi->fh);
+	gpufs_tree_releasedir(tree_of(req), (struct gpufs_dir *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 

@@ -99,6 +99,10 @@ struct gpufs_tree {
 	GHashTable *in_use;	  /* account -> count of its nodes with nlookup > 0 */
 	GHashTable *self_absent;  /* "<parent ino>/<name>" the notifier is about to mkdir */
 	GHashTable *self_present; /* ... and to rmdir */
+	/* Open handles: the kernel sends RELEASE asynchronously, and one still
+	 * on its way at unmount never arrives; the tree frees what is left. */
+	GHashTable *handles;
+	GHashTable *dirs; /* open directory handles, for the same reason */
 };
 
 static const char readme_text[] =
@@ -208,6 +212,8 @@ static void node_free(struct node *node)
 	g_free(node);
 }
 
+static void dir_free(struct gpufs_dir *dir);
+
 struct gpufs_tree *gpufs_tree_new(GPtrArray *accounts, const struct gpufs_tree_options *options)
 {
 	struct gpufs_tree *tree = g_new0(struct gpufs_tree, 1);
@@ -221,6 +227,8 @@ struct gpufs_tree *gpufs_tree_new(GPtrArray *accounts, const struct gpufs_tree_o
 	tree->mount_time = now_realtime();
 	tree->readme = g_bytes_new_static(readme_text, sizeof(readme_text) - 1);
 	tree->in_use = g_hash_table_new(NULL, NULL);
+	tree->handles = g_hash_table_new_full(NULL, NULL, g_free, NULL);
+	tree->dirs = g_hash_table_new_full(NULL, NULL, (GDestroyNotify)dir_free, NULL);
 	tree->self_absent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	tree->self_present = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	root = child(tree, NULL, "/", NODE_ROOT, 0);
@@ -237,6 +245,8 @@ void gpufs_tree_free(struct gpufs_tree *tree)
 	g_ptr_array_unref(tree->accounts);
 	g_bytes_unref(tree->readme);
 	g_hash_table_destroy(tree->in_use);
+	g_hash_table_destroy(tree->handles);
+	g_hash_table_destroy(tree->dirs);
 	g_hash_table_destroy(tree->self_absent);
 	g_hash_table_destroy(tree->self_present);
 	g_mutex_clear(&tree->lock);
@@ -1124,9 +1134,12 @@ int gpufs_tree_opendir(struct gpufs_tree *tree, uint64_t ino, struct gpufs_dir *
 		break;
 	}
 	if (rc < 0) {
-		gpufs_tree_releasedir(dir);
+		dir_free(dir);
 		return rc;
 	}
+	g_mutex_lock(&tree->lock);
+	g_hash_table_add(tree->dirs, dir);
+	g_mutex_unlock(&tree->lock);
 	*out = dir;
 	return 0;
 }
@@ -1142,15 +1155,34 @@ void gpufs_tree_readdir(struct gpufs_dir *dir, off_t offset, gpufs_dir_fill_fn f
 	}
 }
 
-void gpufs_tree_releasedir(struct gpufs_dir *dir)
+static void dir_free(struct gpufs_dir *dir)
 {
-	if (!dir)
-		return;
 	g_array_unref(dir->entries);
 	g_free(dir);
 }
 
+void gpufs_tree_releasedir(struct gpufs_tree *tree, struct gpufs_dir *dir)
+{
+	if (!dir)
+		return;
+	g_mutex_lock(&tree->lock);
+	g_hash_table_remove(tree->dirs, dir); /* frees it */
+	g_mutex_unlock(&tree->lock);
+}
+
 /* ---- files ---- */
+
+static struct gpufs_handle *handle_new(struct gpufs_tree *tree, struct node *node)
+{
+	struct gpufs_handle *handle = g_new0(struct gpufs_handle, 1);
+
+	handle->node = node;
+	g_mutex_lock(&tree->lock);
+	handle->seen = node->generation;
+	g_hash_table_add(tree->handles, handle);
+	g_mutex_unlock(&tree->lock);
+	return handle;
+}
 
 static gboolean is_writable(const struct node *node)
 {
@@ -1177,11 +1209,7 @@ int gpufs_tree_open(struct gpufs_tree *tree, uint64_t ino, int flags, struct gpu
 		if (rc < 0)
 			return rc;
 	}
-	*handle = g_new0(struct gpufs_handle, 1);
-	(*handle)->node = node;
-	g_mutex_lock(&tree->lock);
-	(*handle)->seen = node->generation;
-	g_mutex_unlock(&tree->lock);
+	*handle = handle_new(tree, node);
 	if (node->kind == NODE_EVENTS)
 		gpufs_events_reader_add(tree->options.events, 1);
 	*open_flags = (struct gpufs_open_flags){
@@ -1242,8 +1270,7 @@ int gpufs_tree_create(struct gpufs_tree *tree, uint64_t parent, const char *name
 	fill_attr(tree, node, &entry->attr);
 	fill_entry(tree, node, entry);
 	hold(tree, node);
-	*handle = g_new0(struct gpufs_handle, 1);
-	(*handle)->node = node;
+	*handle = handle_new(tree, node);
 	*open_flags = (struct gpufs_open_flags){.direct_io = TRUE};
 	return 0;
 }
@@ -1459,7 +1486,9 @@ void gpufs_tree_release(struct gpufs_tree *tree, uint64_t ino, struct gpufs_hand
 {
 	if (handle->node->kind == NODE_EVENTS)
 		gpufs_events_reader_add(tree->options.events, -1);
-	g_free(handle);
+	g_mutex_lock(&tree->lock);
+	g_hash_table_remove(tree->handles, handle); /* frees it */
+	g_mutex_unlock(&tree->lock);
 }
 
 int gpufs_tree_truncate(struct gpufs_tree *tree, uint64_t ino, off_t size, struct stat *attr)

@@ -65,7 +65,7 @@ int gpufs_tree_opendir(struct gpufs_tree *tree, uint64_t ino, struct gpufs_dir *
 typedef gboolean (*gpufs_dir_fill_fn)(void *ctx, const char *name, const struct stat *attr,
 				      off_t next_offset);
 void gpufs_tree_readdir(struct gpufs_dir *dir, off_t offset, gpufs_dir_fill_fn fill, void *ctx);
-void gpufs_tree_releasedir(struct gpufs_dir *dir);
+void gpufs_tree_releasedir(struct gpufs_tree *tree, struct gpufs_dir *dir);
 
 int gpufs_tree_open(struct gpufs_tree *tree, uint64_t ino, int flags, struct gpufs_handle **handle,
 		    struct gpufs_open_flags *open_flags);
