@@ -86,15 +86,28 @@ demo() {
 	[runcrate]
 	api_key = rc_live_sim
 	url = http://127.0.0.1:$port/runcrate/api/v1
+	[vastai]
+	api_key = vast_sim
+	url = http://127.0.0.1:$port/vastai/api/v0
+	[novita]
+	api_key = nv_sim
+	url = http://127.0.0.1:$port/novita/gpu-instance/openapi/v1
 	CONF
 	"$top/_build/demo/gpufs" -o "config=$demo_dir/config" "$mnt"
 	offer=$(sed -n 2p "$mnt/runcrate/offers" | cut -f 1)
 	cat <<-EOT
 
-	gpufs is mounted at ./gpu against gpufs-sim (a fake Runcrate on 127.0.0.1:$port).
+	gpufs is mounted at ./gpu against gpufs-sim (fake Runcrate, Vast.ai and Novita
+	APIs on 127.0.0.1:$port; nothing real is contacted).
 	Try:
+	  cat gpu/README                       # the tour of the tree; man -l man/gpufs.1 for all
+	  column -t -s '	' gpu/offers          # every provider's offers, cheapest first
+	  cat gpu/cost_per_hour
+	  grep . gpu/*/instances/*/status
+	  cat gpu/vastai/instances/*/ctl       # the verbs each instance takes
+	  cat gpu/events &                     # changes, as they happen (kill %1)
+	  contrib/examples/cost-summary.sh gpu
 	  ls gpu/runcrate/instances
-	  grep . gpu/runcrate/instances/*/status
 	  cat gpu/runcrate/by-name/train-1/ip
 	  column -t -s '	' gpu/runcrate/offers
 	  printf 'offer=$offer\nimage=ubuntu-cuda-devel\n' > gpu/runcrate/new/train2

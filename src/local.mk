@@ -6,6 +6,7 @@ libgpufs_a_SOURCES = \
 	src/config.c \
 	src/events.c \
 	src/http.c \
+	src/http-internal.h \
 	src/log.c \
 	src/model.c \
 	src/provider.c \

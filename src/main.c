@@ -41,7 +41,11 @@ struct options {
 	char *poll;
 	char *timeout;
 	char *connect_timeout;
+	char *loglevel;
 	int read_only;
+	/* Words that are not options: [SOURCE] MOUNTPOINT, as mount.fuse3
+	 * passes them. */
+	GPtrArray *words;
 };
 
 #define GPUFS_OPT(t, p)                                                                            \
@@ -55,16 +59,43 @@ static const struct fuse_opt option_spec[] = {
     GPUFS_OPT("poll=%s", poll),
     GPUFS_OPT("timeout=%s", timeout),
     GPUFS_OPT("connect_timeout=%s", connect_timeout),
+    GPUFS_OPT("loglevel=%s", loglevel),
     GPUFS_OPT("ro", read_only),
     FUSE_OPT_KEY("ro", FUSE_OPT_KEY_KEEP), /* the kernel should know too */
+    /* What mount(8) and fstab may hand on that means nothing to a FUSE
+     * filesystem: accept and drop it, so an fstab line works. */
+    FUSE_OPT_KEY("auto", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("noauto", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("user", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nouser", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("defaults", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("_netdev", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("comment=", FUSE_OPT_KEY_DISCARD),
     FUSE_OPT_END,
 };
 
+static int keep_words(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct options *opts = data;
+
+	/* x-systemd.automount and friends are for systemd, not for us. */
+	if (key == FUSE_OPT_KEY_OPT && g_str_has_prefix(arg, "x-"))
+		return 0;
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	g_ptr_array_add(opts->words, g_strdup(arg));
+	return 0;
+}
+
 static void usage(const char *progname)
 {
-	printf("usage: %s [options] MOUNTPOINT\n"
+	printf("usage: %s [options] [SOURCE] MOUNTPOINT\n"
 	       "\n"
 	       "Shows the GPU machines you rent from cloud providers as files.\n"
+	       "SOURCE is \"none\" or \"gpufs\" for every account of the configuration\n"
+	       "(the default), or one account's name to show only that account.\n"
 	       "\n"
 	       "gpufs options:\n"
 	       "    -o config=PATH         configuration file\n"
@@ -75,6 +106,8 @@ static void usage(const char *progname)
 	       "                           %g while an instance changes state)\n"
 	       "    -o timeout=SECONDS     longest a provider request may take (default 20)\n"
 	       "    -o connect_timeout=SECONDS  longest a connection may take (default 5)\n"
+	       "    -o loglevel=LEVEL      err, warning, info or debug (default warning;\n"
+	       "                           info with -f, debug with -d)\n"
 	       "    -f                     stay in the foreground\n"
 	       "    -d                     debug: log every request (never keys) and FUSE traffic\n"
 	       "    -h, --help             print this help\n"
@@ -214,27 +247,101 @@ out_tree:
 	return rc ? 1 : 0;
 }
 
-static void add_default_mount_options(struct fuse_args *args)
+static void add_default_mount_options(struct fuse_args *args, const char *account)
 {
+	g_autofree char *opt =
+	    g_strdup_printf("-odefault_permissions,fsname=gpufs%s%s,subtype=gpufs",
+			    account ? ":" : "", account ? account : "");
+
 	/* Private by default: the kernel checks the modes, and no allow_other. */
-	fuse_opt_add_arg(args, "-odefault_permissions,fsname=gpufs,subtype=gpufs");
+	fuse_opt_add_arg(args, opt);
+}
+
+static gboolean parse_level(const char *text, enum gpufs_log_level *out)
+{
+	static const char *const names[] = {
+	    [GPUFS_LOG_ERR] = "err",
+	    [GPUFS_LOG_WARNING] = "warning",
+	    [GPUFS_LOG_INFO] = "info",
+	    [GPUFS_LOG_DEBUG] = "debug",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (strcmp(text, names[i]) == 0) {
+			*out = i;
+			return TRUE;
+		}
+	}
+	fprintf(stderr, "gpufs: -o loglevel=%s: use err, warning, info or debug\n", text);
+	return FALSE;
+}
+
+/* The account SOURCE names, or NULL for "none" and "gpufs": every account. */
+static const char *source_account(const char *source)
+{
+	if (!source || strcmp(source, "none") == 0 || strcmp(source, "gpufs") == 0)
+		return NULL;
+	return source;
+}
+
+/* Keeps only the account @name (NULL: keep all).  FALSE, having said why on
+ * stderr, when the configuration has no such account. */
+static gboolean select_account(struct gpufs_config *config, const char *name)
+{
+	g_autoptr(GString) names = g_string_new(NULL);
+	GPtrArray *accounts = config->accounts;
+	gboolean found = FALSE;
+
+	if (!name)
+		return TRUE;
+	for (guint i = 0; i < accounts->len; i++) {
+		struct gpufs_account_config *account = accounts->pdata[i];
+
+		found = found || strcmp(account->name, name) == 0;
+		g_string_append_printf(names, "%s%s", names->len ? ", " : "", account->name);
+	}
+	if (!found) {
+		fprintf(stderr,
+			"gpufs: no account [%s] in %s: give one of %s, or \"none\" for all\n", name,
+			config->path, names->str);
+		return FALSE;
+	}
+	for (guint i = accounts->len; i-- > 0;) {
+		struct gpufs_account_config *account = accounts->pdata[i];
+
+		if (strcmp(account->name, name) != 0)
+			g_ptr_array_remove_index(accounts, i);
+	}
+	return TRUE;
 }
 
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts cmd = {0};
-	struct options opts = {0};
+	struct options opts = {.words = g_ptr_array_new_with_free_func(g_free)};
 	struct gpufs_config *config = NULL;
 	g_autofree char *errmsg = NULL;
 	g_autofree char *config_path = NULL;
 	struct settings settings;
+	enum gpufs_log_level level;
+	const char *source = NULL;
 	int rc = 1;
 
-	if (fuse_opt_parse(&args, &opts, option_spec, NULL) != 0)
-		return 1;
+	if (fuse_opt_parse(&args, &opts, option_spec, keep_words) != 0)
+		goto out;
+	/* mount.fuse3 runs "gpufs SOURCE MOUNTPOINT -o ...". */
+	if (opts.words->len > 2) {
+		fprintf(stderr, "gpufs: too many arguments: %s (try %s --help)\n",
+			(char *)opts.words->pdata[2], argv[0]);
+		goto out;
+	}
+	if (opts.words->len == 2)
+		source = opts.words->pdata[0];
+	if (opts.words->len > 0)
+		fuse_opt_add_arg(&args, opts.words->pdata[opts.words->len - 1]);
 	if (fuse_parse_cmdline(&args, &cmd) != 0)
-		return 1;
+		goto out;
 	if (cmd.show_help) {
 		usage(argv[0]);
 		rc = 0;
@@ -249,10 +356,10 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "gpufs: no mountpoint given (try %s --help)\n", argv[0]);
 		goto out;
 	}
-	if (cmd.debug)
-		gpufs_log_set_level(GPUFS_LOG_DEBUG);
-	else if (cmd.foreground)
-		gpufs_log_set_level(GPUFS_LOG_INFO);
+	level = cmd.debug ? GPUFS_LOG_DEBUG : cmd.foreground ? GPUFS_LOG_INFO : GPUFS_LOG_WARNING;
+	if (opts.loglevel && !parse_level(opts.loglevel, &level))
+		goto out;
+	gpufs_log_set_level(level);
 	if (!settings_from(&opts, &settings))
 		goto out;
 	config_path = opts.config ? g_strdup(opts.config) : gpufs_config_default_path();
@@ -260,7 +367,9 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "gpufs: %s\n", errmsg);
 		goto out;
 	}
-	add_default_mount_options(&args);
+	if (!select_account(config, source_account(source)))
+		goto out;
+	add_default_mount_options(&args, source_account(source));
 	rc = run(&args, &cmd, config, &settings);
 out:
 	gpufs_config_free(config);
@@ -271,5 +380,7 @@ out:
 	g_free(opts.poll);
 	g_free(opts.timeout);
 	g_free(opts.connect_timeout);
+	g_free(opts.loglevel);
+	g_ptr_array_unref(opts.words);
 	return rc;
 }

@@ -9,7 +9,10 @@ integration_tests = \
 	tests/integration/single-flight.sh \
 	tests/integration/novita.sh \
 	tests/integration/vastai.sh \
-	tests/integration/live.sh
+	tests/integration/live.sh \
+	tests/integration/docs.sh \
+	tests/integration/examples.sh \
+	tests/integration/install.sh
 
 TESTS += $(integration_tests)
 check_PROGRAMS += tests/integration/pollwait
@@ -22,4 +25,6 @@ AM_TESTS_ENVIRONMENT = \
 	GPUFS=$(abs_top_builddir)/gpufs; export GPUFS; \
 	GPUFS_SIM=$(abs_top_builddir)/gpufs-sim; export GPUFS_SIM; \
 	GPUFS_SRCDIR=$(abs_top_srcdir); export GPUFS_SRCDIR; \
-	POLLWAIT=$(abs_top_builddir)/tests/integration/pollwait; export POLLWAIT;
+	POLLWAIT=$(abs_top_builddir)/tests/integration/pollwait; export POLLWAIT; \
+	GPUFS_BUILDDIR=$(abs_top_builddir); export GPUFS_BUILDDIR; \
+	GPUFS_BINDIR=$(bindir); export GPUFS_BINDIR;
