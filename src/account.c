@@ -1,5 +1,6 @@
 /* An account: caches in front of a provider module (see account.h). */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include "gpufs/account.h"
 #include "gpufs/log.h"
@@ -42,6 +43,47 @@ static const struct gpufs_cache_ops instance_ops = {instance_ref, instance_unref
 static const struct gpufs_cache_ops list_ops = {list_ref, list_unref};
 static const struct gpufs_cache_ops bytes_ops = {bytes_ref, bytes_unref};
 
+/* Every live account of the process, for the mount-wide spending cap.  The
+ * same lock serialises capped creates, so two specs cannot both pass the
+ * check against a total that counts neither. */
+static GMutex budget_lock;
+static GPtrArray *all_accounts;
+
+static void budget_register(struct gpufs_account *account)
+{
+	g_mutex_lock(&budget_lock);
+	if (!all_accounts)
+		all_accounts = g_ptr_array_new();
+	g_ptr_array_add(all_accounts, account);
+	g_mutex_unlock(&budget_lock);
+}
+
+static void budget_unregister(struct gpufs_account *account)
+{
+	g_mutex_lock(&budget_lock);
+	g_ptr_array_remove(all_accounts, account);
+	if (all_accounts->len == 0)
+		g_clear_pointer(&all_accounts, g_ptr_array_unref);
+	g_mutex_unlock(&budget_lock);
+}
+
+/* A cap from the config: unset, or a number >= 0.  Returns FALSE (and the
+ * words) when the text is not one. */
+static gboolean parse_cap(const char *text, double *cap, char **why)
+{
+	char *end = NULL;
+
+	*cap = -1;
+	if (!text)
+		return TRUE;
+	*cap = g_ascii_strtod(text, &end);
+	if (end != text && !*g_strstrip(end) && isfinite(*cap) && *cap >= 0)
+		return TRUE;
+	*why = g_strdup_printf("max_cost_per_hour = \"%s\" is not a number of USD per hour", text);
+	*cap = -1;
+	return FALSE;
+}
+
 struct gpufs_account *gpufs_account_new(const struct gpufs_account_config *config,
 					const struct gpufs_mount_options *options)
 {
@@ -55,9 +97,18 @@ struct gpufs_account *gpufs_account_new(const struct gpufs_account_config *confi
 	    .read_only = options->read_only,
 	};
 
+	g_autofree char *why = NULL;
+
 	account->name = g_strdup(config->name);
 	account->provider = config->provider;
 	account->read_only = options->read_only;
+	/* A bad cap refuses every create rather than silently spending. */
+	if (!parse_cap(options->max_total_cost_per_hour, &account->max_total_cost_per_hour, &why) ||
+	    !parse_cap(g_hash_table_lookup(config->options, "max_cost_per_hour"),
+		       &account->max_cost_per_hour, &why)) {
+		account->bad_cap = g_steal_pointer(&why);
+		gpufs_warn("%s: %s: every create will be refused", config->name, account->bad_cap);
+	}
 	account->api.http = gpufs_http_new(&http);
 	account->api.account = account->name;
 	account->api.options = g_hash_table_ref(config->options);
@@ -67,6 +118,7 @@ struct gpufs_account *gpufs_account_new(const struct gpufs_account_config *confi
 	account->texts = gpufs_cache_new(&bytes_ops, options->ttl_us, options->clock);
 	g_mutex_init(&account->lock);
 	account->errors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	budget_register(account);
 	return account;
 }
 
@@ -74,6 +126,8 @@ void gpufs_account_free(struct gpufs_account *account)
 {
 	if (!account)
 		return;
+	budget_unregister(account);
+	g_free(account->bad_cap);
 	gpufs_cache_free(account->lists);
 	gpufs_cache_free(account->instances);
 	gpufs_cache_free(account->details);
@@ -249,18 +303,344 @@ static void expire_after_change(struct gpufs_account *account, const char *id)
 	gpufs_cache_expire(account->details, id);
 }
 
+/* ---- spending cap ---- */
+
+/* The offers table's rows as cells; the header names the columns. */
+static int column_index(char **header, const char *name)
+{
+	for (int i = 0; header[i]; i++)
+		if (strcmp(header[i], name) == 0)
+			return i;
+	return -1;
+}
+
+struct offer_match {
+	const char *offer;    /* by id, or */
+	const char *gpu_type; /* cheapest of this type (and count, when >= 1) */
+	long gpu_count;
+	double price;
+	gboolean found;
+};
+
+static void match_row(char **cells, guint n, const int col[4], struct offer_match *m)
+{
+	double price;
+	char *end;
+
+	for (int c = 0; c < 4; c++)
+		if (col[c] < 0 || (guint)col[c] >= n)
+			return;
+	price = g_ascii_strtod(cells[col[3]], &end);
+	if (end == cells[col[3]] || !isfinite(price))
+		return;
+	if (m->offer && strcmp(cells[col[0]], m->offer) != 0)
+		return;
+	if (!m->offer && g_ascii_strcasecmp(cells[col[1]], m->gpu_type) != 0)
+		return;
+	if (!m->offer && m->gpu_count > 0 &&
+	    g_ascii_strtoll(cells[col[2]], NULL, 10) != m->gpu_count)
+		return;
+	if (m->found && price >= m->price)
+		return;
+	m->price = price;
+	m->found = TRUE;
+}
+
+static void match_offers(const char *table, struct offer_match *m)
+{
+	g_auto(GStrv) lines = g_strsplit(table, "\n", -1);
+	g_auto(GStrv) header = lines[0] ? g_strsplit(lines[0], "\t", -1) : NULL;
+	int col[4];
+
+	if (!header)
+		return;
+	col[0] = column_index(header, gpufs_offer_column_names[GPUFS_O_ID]);
+	col[1] = column_index(header, gpufs_offer_column_names[GPUFS_O_GPU_TYPE]);
+	col[2] = column_index(header, gpufs_offer_column_names[GPUFS_O_GPU_COUNT]);
+	col[3] = column_index(header, gpufs_offer_column_names[GPUFS_O_COST_PER_HOUR]);
+	for (guint i = 1; lines[i]; i++) {
+		g_auto(GStrv) cells = g_strsplit(lines[i], "\t", -1);
+
+		match_row(cells, g_strv_length(cells), col, m);
+	}
+}
+
+int gpufs_account_offer_price(struct gpufs_account *account, const struct gpufs_spec *spec,
+			      double *price, char **errmsg)
+{
+	struct gpufs_cache_result result = {0};
+	struct offer_match m = {
+	    .offer = spec->offer, .gpu_type = spec->gpu_type, .gpu_count = spec->gpu_count};
+	int rc;
+
+	if (spec->raw_json || (!spec->offer && !spec->gpu_type)) {
+		*errmsg = g_strdup("the spec names no offer or gpu_type, so its price is unknown");
+		return -EINVAL;
+	}
+	rc = gpufs_account_offers(account, &result);
+	if (rc < 0) {
+		*errmsg = g_strdup_printf("cannot read the offers to learn the price: %s",
+					  result.error ? result.error : g_strerror(-rc));
+		gpufs_cache_result_clear(account->texts, &result);
+		return rc;
+	}
+	match_offers(g_bytes_get_data(result.value, NULL), &m);
+	gpufs_cache_result_clear(account->texts, &result);
+	if (!m.found) {
+		*errmsg =
+		    g_strdup_printf("%s \"%s\" is not in %s/offers, so its price is unknown",
+				    spec->offer ? "offer" : "gpu_type",
+				    spec->offer ? spec->offer : spec->gpu_type, account->name);
+		return -EINVAL;
+	}
+	*price = m.price;
+	return 0;
+}
+
+static gboolean costs_money(const struct gpufs_instance *inst)
+{
+	return inst->status == GPUFS_STATUS_PENDING || inst->status == GPUFS_STATUS_RUNNING;
+}
+
+int gpufs_account_running_cost(struct gpufs_account *account, double *total, char **errmsg)
+{
+	struct gpufs_cache_result result = {0};
+	struct gpufs_instance_list *list;
+	int rc;
+
+	*total = 0;
+	rc = gpufs_account_list(account, &result);
+	if (rc < 0) {
+		*errmsg =
+		    g_strdup_printf("cannot list %s's instances to add up their cost: %s",
+				    account->name, result.error ? result.error : g_strerror(-rc));
+		gpufs_cache_result_clear(account->lists, &result);
+		return rc;
+	}
+	list = result.value;
+	for (guint i = 0; i < list->items->len; i++) {
+		const struct gpufs_instance *inst = list->items->pdata[i];
+		const char *cost = inst->values[GPUFS_F_COST_PER_HOUR];
+
+		if (costs_money(inst) && cost)
+			*total += g_ascii_strtod(cost, NULL);
+	}
+	gpufs_cache_result_clear(account->lists, &result);
+	return 0;
+}
+
+/* Sum over every account of the process; budget_lock held. */
+static int running_cost_everywhere(double *total, char **errmsg)
+{
+	*total = 0;
+	for (guint i = 0; all_accounts && i < all_accounts->len; i++) {
+		double one;
+		int rc = gpufs_account_running_cost(all_accounts->pdata[i], &one, errmsg);
+
+		if (rc < 0)
+			return rc;
+		*total += one;
+	}
+	return 0;
+}
+
+static gboolean capped(const struct gpufs_account *account)
+{
+	return account->bad_cap || account->max_cost_per_hour >= 0 ||
+	       account->max_total_cost_per_hour >= 0;
+}
+
+/* Refuses with the figures when @price would take a running total above a
+ * cap.  Caller holds budget_lock. */
+static int check_one_cap(double cap, double total, double price, const char *scope, char **errmsg)
+{
+	/* A cent's hundredth of slack: prices are decimal text. */
+	if (cap < 0 || total + price <= cap + 1e-6)
+		return 0;
+	*errmsg = g_strdup_printf("refused before renting: this offer costs %.4g USD/h and %s "
+				  "already runs %.4g USD/h; together %.4g exceeds "
+				  "max_cost_per_hour = %.4g",
+				  price, scope, total, total + price, cap);
+	return -EDQUOT;
+}
+
+static int check_budget(struct gpufs_account *account, const struct gpufs_spec *spec, char **errmsg)
+{
+	g_autofree char *scope = NULL;
+	double price, total;
+	int rc;
+
+	if (account->bad_cap) {
+		*errmsg =
+		    g_strdup_printf("%s: nothing is created until it is fixed", account->bad_cap);
+		return -EINVAL;
+	}
+	rc = gpufs_account_offer_price(account, spec, &price, errmsg);
+	if (rc == 0 && account->max_cost_per_hour >= 0)
+		rc = gpufs_account_running_cost(account, &total, errmsg);
+	if (rc == 0 && account->max_cost_per_hour >= 0) {
+		scope = g_strdup_printf("account [%s]", account->name);
+		rc = check_one_cap(account->max_cost_per_hour, total, price, scope, errmsg);
+	}
+	if (rc == 0 && account->max_total_cost_per_hour >= 0)
+		rc = running_cost_everywhere(&total, errmsg);
+	if (rc == 0 && account->max_total_cost_per_hour >= 0)
+		rc = check_one_cap(account->max_total_cost_per_hour, total, price,
+				   "the whole mount ([gpufs])", errmsg);
+	if (rc < 0 && rc != -EDQUOT) {
+		/* Without a price or a total the cap cannot be kept: refuse. */
+		char *inner = *errmsg;
+
+		*errmsg = g_strdup_printf("max_cost_per_hour is set but %s", inner);
+		g_free(inner);
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
+/* ---- create, with recovery of a lost reply ---- */
+
+/* A refusal the provider gave for sure: nothing was created. */
+static gboolean definite_refusal(int rc)
+{
+	return rc == -EINVAL || rc == -EACCES || rc == -EROFS || rc == -ENOENT || rc == -EAGAIN;
+}
+
+/* Ids of the instances named @name in @list. */
+static GHashTable *ids_named(struct gpufs_instance_list *list, const char *name)
+{
+	GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (guint i = 0; list && i < list->items->len; i++) {
+		struct gpufs_instance *inst = list->items->pdata[i];
+
+		if (g_strcmp0(inst->values[GPUFS_F_NAME], name) == 0)
+			g_hash_table_add(ids, g_strdup(gpufs_instance_id(inst)));
+	}
+	return ids;
+}
+
+/* The ids named @name before the create is sent; NULL (and *errmsg) when
+ * the account cannot be listed: then a lost reply could not be told from a
+ * refusal, so nothing is sent. */
+static GHashTable *snapshot_names(struct gpufs_account *account, const char *name, char **errmsg)
+{
+	struct gpufs_cache_result result = {0};
+	GHashTable *ids;
+	int rc = gpufs_account_list(account, &result);
+
+	if (rc < 0) {
+		*errmsg = g_strdup_printf("cannot list the instances before creating (needed to "
+					  "recover a lost reply), nothing sent: %s",
+					  result.error ? result.error : g_strerror(-rc));
+		gpufs_cache_result_clear(account->lists, &result);
+		return NULL;
+	}
+	ids = ids_named(result.value, name);
+	gpufs_cache_result_clear(account->lists, &result);
+	return ids;
+}
+
+/* After an ambiguous failure: is there a new instance named @name?  Its id,
+ * or NULL; *count says how many new ones there are. */
+static char *find_new_instance(struct gpufs_account *account, const char *name, GHashTable *before,
+			       guint *count)
+{
+	struct gpufs_cache_result result = {0};
+	g_autoptr(GHashTable) now = NULL;
+	GHashTableIter iter;
+	gpointer id;
+	char *found = NULL;
+
+	*count = 0;
+	if (gpufs_account_refresh(account, &result) < 0 || result.stale) {
+		gpufs_cache_result_clear(account->lists, &result);
+		return NULL;
+	}
+	now = ids_named(result.value, name);
+	gpufs_cache_result_clear(account->lists, &result);
+	g_hash_table_iter_init(&iter, now);
+	while (g_hash_table_iter_next(&iter, &id, NULL)) {
+		if (g_hash_table_contains(before, id))
+			continue;
+		(*count)++;
+		if (!found)
+			found = g_strdup(id);
+	}
+	if (*count == 1)
+		return found;
+	g_free(found);
+	return NULL;
+}
+
+/* The create failed without a clear refusal: the provider may have acted.
+ * Look before reporting, so the user never rents twice from one spec. */
+static int recover_lost_reply(struct gpufs_account *account, const struct gpufs_spec *spec,
+			      GHashTable *before, int rc, char **new_id, char **errmsg)
+{
+	g_autofree char *cause = *errmsg ? *errmsg : g_strdup(g_strerror(-rc));
+	guint count;
+
+	*errmsg = NULL;
+	gpufs_info("%s: create \"%s\" failed without a clear answer (%s): looking for it",
+		   account->name, spec->name, cause);
+	*new_id = find_new_instance(account, spec->name, before, &count);
+	if (*new_id) {
+		*errmsg = g_strdup("the provider's reply was lost; found the new instance by "
+				   "its name");
+		gpufs_warn("%s: create \"%s\": reply lost (%s), but instance %s exists",
+			   account->name, spec->name, cause, *new_id);
+		return 0;
+	}
+	if (count > 1)
+		*errmsg = g_strdup_printf("%s; %u new instances named \"%s\" appeared: check "
+					  "instances/ before retrying",
+					  cause, count, spec->name);
+	else
+		*errmsg = g_strdup_printf("%s; no new instance named \"%s\" was found, but the "
+					  "provider may have acted and it may still appear: "
+					  "check instances/ before retrying",
+					  cause, spec->name);
+	return rc;
+}
+
+static int create_once(struct gpufs_account *account, const struct gpufs_spec *spec, char **new_id,
+		       char **errmsg)
+{
+	g_autoptr(GHashTable) before = NULL;
+	int rc;
+
+	if (spec->name) {
+		before = snapshot_names(account, spec->name, errmsg);
+		if (!before)
+			return -EIO;
+	}
+	gpufs_info("%s: creating instance \"%s\"", account->name, spec->name ? spec->name : "");
+	rc = account->provider->create(&account->api, spec, new_id, errmsg);
+	expire_after_change(account, NULL);
+	if (rc < 0 && before && !definite_refusal(rc))
+		rc = recover_lost_reply(account, spec, before, rc, new_id, errmsg);
+	return rc;
+}
+
 int gpufs_account_create(struct gpufs_account *account, const struct gpufs_spec *spec,
 			 char **new_id, char **errmsg)
 {
-	int rc;
+	gboolean budget = capped(account);
+	int rc = 0;
 
 	if (account->read_only) {
 		*errmsg = g_strdup("mounted read-only: nothing is created");
 		return -EROFS;
 	}
-	gpufs_info("%s: creating instance \"%s\"", account->name, spec->name ? spec->name : "");
-	rc = account->provider->create(&account->api, spec, new_id, errmsg);
-	expire_after_change(account, NULL);
+	if (budget) {
+		g_mutex_lock(&budget_lock);
+		rc = check_budget(account, spec, errmsg);
+	}
+	if (rc == 0)
+		rc = create_once(account, spec, new_id, errmsg);
+	if (budget)
+		g_mutex_unlock(&budget_lock);
 	if (rc < 0) {
 		gpufs_warn("%s: create \"%s\" failed: %s", account->name,
 			   spec->name ? spec->name : "", *errmsg ? *errmsg : g_strerror(-rc));

@@ -1,6 +1,7 @@
 /* The configuration file: one GKeyFile section per account.  Every failure is
  * one line naming the account and the fix, because it stops the mount. */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
@@ -560,6 +561,38 @@ static int load_sections(struct loader *ld, struct gpufs_config *config, char **
 	return err;
 }
 
+/* max_cost_per_hour guards money: a typo must stop the mount, not turn the
+ * cap off. */
+static int check_cap(GHashTable *keys, const char *section, char **errmsg)
+{
+	const char *text = g_hash_table_lookup(keys, "max_cost_per_hour");
+	char *end = NULL;
+	double cap;
+
+	if (!text)
+		return 0;
+	cap = g_ascii_strtod(text, &end);
+	while (end != text && g_ascii_isspace(*end))
+		end++;
+	if (end != text && !*end && isfinite(cap) && cap >= 0)
+		return 0;
+	return fail(errmsg, -EINVAL,
+		    "[%s] max_cost_per_hour = \"%s\": write a number of USD per hour, e.g. 5.50",
+		    section, text);
+}
+
+static int check_caps(const struct gpufs_config *config, char **errmsg)
+{
+	int err = check_cap(config->global, GPUFS_CONFIG_GLOBAL_SECTION, errmsg);
+
+	for (guint i = 0; !err && i < config->accounts->len; i++) {
+		const struct gpufs_account_config *account = config->accounts->pdata[i];
+
+		err = check_cap(account->options, account->name, errmsg);
+	}
+	return err;
+}
+
 int gpufs_config_load(const char *path, struct gpufs_config **out, char **errmsg)
 {
 	struct gpufs_config *config = g_new0(struct gpufs_config, 1);
@@ -574,6 +607,8 @@ int gpufs_config_load(const char *path, struct gpufs_config **out, char **errmsg
 	err = open_config(&ld, errmsg);
 	if (!err)
 		err = load_sections(&ld, config, errmsg);
+	if (!err)
+		err = check_caps(config, errmsg);
 	if (ld.file)
 		g_key_file_free(ld.file);
 	g_free(ld.dir);

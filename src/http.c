@@ -310,15 +310,17 @@ static void set_method(CURL *handle, enum gpufs_http_method method, const char *
 }
 
 static void set_options(struct gpufs_http *http, CURL *handle, const char *url, struct transfer *t,
-			char *errbuf)
+			long budget_ms, char *errbuf)
 {
 	/* Reset keeps the connection cache; it clears the last request's
 	 * method and body. */
 	curl_easy_reset(handle);
 	curl_easy_setopt(handle, CURLOPT_URL, url);
 	curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, http->connect_timeout_ms);
-	curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, http->timeout_ms);
+	curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
+			 MIN(http->connect_timeout_ms, budget_ms));
+	/* Covers a slow drip too: libcurl counts the whole transfer. */
+	curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, budget_ms);
 	/* A redirect is reported, never followed with the key. */
 	curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -409,8 +411,8 @@ static int redirect_error(struct gpufs_http *http, CURL *handle, long status, ch
 /* One attempt.  0 with reply filled when a reply arrived; -errno with *why
  * otherwise.  *code says which transport error it was. */
 static int send_once(struct gpufs_http *http, enum gpufs_http_method method, const char *url,
-		     const char *path, const char *json_body, struct gpufs_http_reply *reply,
-		     CURLcode *code, char **why)
+		     const char *path, const char *json_body, gboolean safe, long budget_ms,
+		     struct gpufs_http_reply *reply, CURLcode *code, char **why)
 {
 	struct transfer t = {.body = g_string_new(NULL), .max_body = http->max_body};
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -425,8 +427,13 @@ static int send_once(struct gpufs_http *http, enum gpufs_http_method method, con
 		*why = g_strdup("out of memory starting an HTTP request");
 		return -ENOMEM;
 	}
-	set_options(http, handle, url, &t, errbuf);
+	set_options(http, handle, url, &t, budget_ms, errbuf);
 	set_method(handle, method, json_body);
+	/* libcurl silently resends a request whose reused connection died
+	 * before a reply: for a create the provider may already have acted,
+	 * so a mutation always gets a connection of its own. */
+	if (!safe)
+		curl_easy_setopt(handle, CURLOPT_FRESH_CONNECT, 1L);
 	*code = curl_easy_perform(handle);
 	if (*code != CURLE_OK) {
 		gpufs_debug("%s: %s %.*s failed after %" G_GINT64_FORMAT " ms: %s", http->account,
@@ -469,9 +476,9 @@ static gint64 pause_account(struct gpufs_http *http, double retry_after, int att
 	return pause;
 }
 
-/* Sleeps until the account's pause is over, unless it outlasts a whole
- * request's timeout: then failing now beats hanging a reader. */
-static int wait_for_pause(struct gpufs_http *http, char **why)
+/* Sleeps until the account's pause is over, unless it ends after this
+ * request's deadline: then failing now beats hanging a reader. */
+static int wait_for_pause(struct gpufs_http *http, gint64 deadline, char **why)
 {
 	gint64 now = g_get_monotonic_time();
 	gint64 until;
@@ -481,7 +488,7 @@ static int wait_for_pause(struct gpufs_http *http, char **why)
 	g_mutex_unlock(&http->lock);
 	if (until <= now)
 		return 0;
-	if (until - now > (gint64)http->timeout_ms * 1000) {
+	if (until >= deadline) {
 		*why = g_strdup_printf("rate limited by the provider: try again in %.0f s (%s)",
 				       ceil((until - now) / 1e6), http->origin);
 		return -EAGAIN;
@@ -506,8 +513,7 @@ static gint64 next_delay(struct gpufs_http *http, gboolean safe, int attempt, in
 		pause = pause_account(http, reply->retry_after, attempt);
 		if (reply->retry_after < 0)
 			reply->retry_after = 0;
-		if (!safe || attempt >= http->max_retries ||
-		    pause > (gint64)http->timeout_ms * 1000)
+		if (!safe || attempt >= http->max_retries)
 			return -1;
 		return pause;
 	}
@@ -520,14 +526,40 @@ static gint64 next_delay(struct gpufs_http *http, gboolean safe, int attempt, in
 	return -1;
 }
 
+/* What is left of the request's budget, in whole ms (0 when spent). */
+static long budget_left_ms(gint64 deadline)
+{
+	gint64 left = deadline - g_get_monotonic_time();
+
+	return left >= 1000 ? (long)(left / 1000) : 0;
+}
+
+/* The reply of a request that ran out of time between attempts: the last
+ * attempt's outcome stands, but a caller must not wait past the deadline. */
+static void note_deadline(struct gpufs_http *http, enum gpufs_http_method method, const char *path,
+			  int attempt)
+{
+	gpufs_debug("%s: %s %.*s: no retry after attempt %d: the request's %ld ms are spent",
+		    http->account, method_names[method], (int)strcspn(path, "?"), path, attempt + 1,
+		    http->timeout_ms);
+}
+
+/*
+ * One deadline bounds the whole request: every attempt, every back-off and
+ * every 429 pause must end within timeout_ms of the call, so a hung or
+ * rate-limiting provider blocks a reader at most -o timeout= (not once per
+ * retry).  Each attempt gets only what is left of that budget.
+ */
 int gpufs_http_request(struct gpufs_http *http, enum gpufs_http_method method, const char *path,
 		       const char *json_body, unsigned flags, struct gpufs_http_reply *reply,
 		       char **errmsg)
 {
 	gboolean safe = (flags & GPUFS_HTTP_SAFE) != 0;
+	gint64 deadline = g_get_monotonic_time() + (gint64)http->timeout_ms * 1000;
 	char *url, *why = NULL;
 	CURLcode code = CURLE_OK;
 	gint64 delay;
+	long budget;
 	int ret;
 
 	memset(reply, 0, sizeof(*reply));
@@ -540,13 +572,25 @@ int gpufs_http_request(struct gpufs_http *http, enum gpufs_http_method method, c
 	}
 	url = g_strconcat(http->base_url, path, NULL);
 	for (int attempt = 0;; attempt++) {
-		ret = wait_for_pause(http, &why);
+		ret = wait_for_pause(http, deadline, &why);
 		if (ret < 0)
 			break;
-		ret = send_once(http, method, url, path, json_body, reply, &code, &why);
+		budget = budget_left_ms(deadline);
+		if (budget == 0) {
+			why = g_strdup_printf("provider timed out: no reply within %.1f s (%s)",
+					      http->timeout_ms / 1000.0, http->origin);
+			ret = -ETIMEDOUT;
+			break;
+		}
+		ret =
+		    send_once(http, method, url, path, json_body, safe, budget, reply, &code, &why);
 		delay = next_delay(http, safe, attempt, ret, code, reply);
 		if (delay < 0)
 			break;
+		if (g_get_monotonic_time() + delay >= deadline) {
+			note_deadline(http, method, path, attempt);
+			break;
+		}
 		gpufs_debug("%s: %s %.*s: retry %d of %d in %.2f s", http->account,
 			    method_names[method], (int)strcspn(path, "?"), path, attempt + 1,
 			    http->max_retries, delay / 1e6);

@@ -176,9 +176,12 @@ static GPtrArray *make_accounts(const struct gpufs_config *config,
 				const struct gpufs_mount_options *mount)
 {
 	GPtrArray *accounts = g_ptr_array_new_with_free_func((GDestroyNotify)gpufs_account_free);
+	struct gpufs_mount_options options = *mount;
 
+	/* [gpufs] max_cost_per_hour caps all accounts together (config.c checked it). */
+	options.max_total_cost_per_hour = g_hash_table_lookup(config->global, "max_cost_per_hour");
 	for (guint i = 0; i < config->accounts->len; i++)
-		g_ptr_array_add(accounts, gpufs_account_new(config->accounts->pdata[i], mount));
+		g_ptr_array_add(accounts, gpufs_account_new(config->accounts->pdata[i], &options));
 	return accounts;
 }
 

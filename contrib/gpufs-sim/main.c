@@ -20,7 +20,8 @@ static const char summary[] =
     "Serves the Runcrate API at /runcrate/api/v1 (bearer key: --runcrate-key),\n"
     "and the Novita API at /novita/gpu-instance/openapi/v1 (bearer key: --novita-key),\n"
     "and the Vast.ai API at /vastai/api/v0 (key: --vastai-key; 429 gaps: --vastai-gap-ms).\n"
-    "Side endpoints, no auth: GET /_sim/health, GET /_sim/counts, POST /_sim/reset.\n"
+    "Side endpoints, no auth: GET /_sim/health, GET /_sim/counts, POST /_sim/reset,\n"
+    "POST/GET/DELETE /_sim/fault (fault injection: see fault.c).\n"
     "\n"
     "Instances are 'starting' for one --step, 'deploying' for one more, then 'running';\n"
     "after DELETE they are 'terminated' and leave the list two steps later.";

@@ -96,6 +96,24 @@ static bool send_response(int fd, const struct sim_response *resp, bool keep_ali
 	return ok;
 }
 
+/* Fault injection: a reply cut short or dripped slowly; the connection then closes. */
+static bool send_faulty(int fd, const struct sim_response *resp)
+{
+	GString *head = http_format_head(resp, false);
+	size_t len = resp->truncate ? resp->body_len / 2 : resp->body_len;
+	size_t pieces = resp->drip_ms > 0 ? 20 : 1;
+	size_t step = len / pieces + 1;
+	bool ok = send_all(fd, head->str, head->len, NULL, 0);
+
+	for (size_t off = 0; ok && off < len; off += step) {
+		if (resp->drip_ms > 0)
+			g_usleep((gulong)resp->drip_ms * 1000 / pieces);
+		ok = send_all(fd, resp->body + off, MIN(step, len - off), NULL, 0);
+	}
+	g_string_free(head, TRUE);
+	return false;
+}
+
 static const char *error_code_for(int status)
 {
 	switch (status) {
@@ -245,7 +263,9 @@ static bool conn_serve_one(struct conn *c)
 	sim_response_init(&resp);
 	sim_dispatch(c->srv->sim, &req, &resp);
 	keep_alive = info.keep_alive && !resp.close && !server_stopping(c->srv);
-	if (!send_response(c->fd, &resp, keep_alive))
+	if (resp.drop || resp.truncate || resp.drip_ms > 0)
+		keep_alive = resp.drop ? false : send_faulty(c->fd, &resp);
+	else if (!send_response(c->fd, &resp, keep_alive))
 		keep_alive = false;
 	g_debug("%s %s -> %d", req.method, req.target, resp.status);
 	sim_response_clear(&resp);

@@ -91,6 +91,10 @@ struct sim_response {
 	const char *content_type; /* NULL means application/json when there is a body */
 	GString *extra_headers;	  /* "Name: value\r\n" lines, or NULL */
 	bool close;		  /* close the connection after answering */
+	/* Set by fault injection (fault.c); the server misbehaves as asked. */
+	bool drop;     /* close the connection without answering at all */
+	bool truncate; /* send the head and half the body, then close */
+	int drip_ms;   /* spread the body over this many ms, then close */
 };
 
 void sim_response_init(struct sim_response *resp);

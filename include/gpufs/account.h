@@ -18,6 +18,9 @@ struct gpufs_mount_options {
 	long connect_timeout_ms;
 	long timeout_ms;
 	gpufs_clock_fn clock; /* NULL: g_get_monotonic_time */
+	/* [gpufs] max_cost_per_hour as written in the config (USD/h), the cap
+	 * on the sum over every account; NULL when unset. */
+	const char *max_total_cost_per_hour;
 };
 
 struct gpufs_account {
@@ -29,6 +32,9 @@ struct gpufs_account {
 	struct gpufs_cache *instances; /* id -> struct gpufs_instance (list item or full) */
 	struct gpufs_cache *details;   /* id -> struct gpufs_instance, always full */
 	struct gpufs_cache *texts;     /* "offers", "balance": GBytes */
+	double max_cost_per_hour;       /* this account's cap, USD/h; < 0: none */
+	double max_total_cost_per_hour; /* the mount's cap; < 0: none */
+	char *bad_cap;		       /* words when the configured cap is not a number */
 	GMutex lock;		       /* guards errors */
 	GHashTable *errors;	       /* id -> our last failure for it (ctl), words */
 };
@@ -61,9 +67,27 @@ int gpufs_account_offers(struct gpufs_account *account, struct gpufs_cache_resul
 int gpufs_account_balance(struct gpufs_account *account, struct gpufs_cache_result *result);
 
 /* Creates an instance from a checked spec.  0 and *new_id (and maybe a note
- * in *errmsg), or -errno and *errmsg. */
+ * in *errmsg), or -errno and *errmsg.
+ *
+ * Never creates twice: a create is sent once, and when it fails without a
+ * clear refusal (timeout, dropped connection, 5xx) the account is listed
+ * again and a new instance with spec->name that was not there before counts
+ * as created (with a note saying so).
+ *
+ * Spending caps (max_cost_per_hour in the account's section, and in [gpufs]
+ * for all accounts together) are checked first: when the offer's price plus
+ * the cost of the pending and running instances would exceed a cap, nothing
+ * is sent and -EDQUOT names the figures.  With a cap set, a spec whose price
+ * cannot be found in the offers is refused (-EINVAL). */
 int gpufs_account_create(struct gpufs_account *account, const struct gpufs_spec *spec,
 			 char **new_id, char **errmsg);
+/* The price (USD/h) of the offer a spec would rent: spec->offer by id, or
+ * the cheapest offer of spec->gpu_type (and gpu_count when given). */
+int gpufs_account_offer_price(struct gpufs_account *account, const struct gpufs_spec *spec,
+			      double *price, char **errmsg);
+/* Sum of cost_per_hour over the account's pending and running instances. */
+int gpufs_account_running_cost(struct gpufs_account *account, double *total, char **errmsg);
+
 /* Runs a ctl verb.  -EINVAL for a verb the provider does not take, -EROFS
  * when read-only.  The failure's words are kept for the `error` file. */
 int gpufs_account_control(struct gpufs_account *account, const char *id, const char *verb,

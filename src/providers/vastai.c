@@ -465,7 +465,7 @@ bad:
 static char **parse_ports(const char *text)
 {
 	g_auto(GStrv) words = g_strsplit_set(text, " ,", -1);
-	GPtrArray *out = g_ptr_array_new();
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free); /* a bad word frees the rest */
 
 	for (int i = 0; words[i]; i++) {
 		char *proto = strchr(words[i], '/');

@@ -20,6 +20,25 @@ assert_fails "duplicate key" sh -c "printf 'offer=%s\noffer=%s\n' $offer $offer 
 assert_fails "another provider's key" sh -c "printf 'offer=%s\nvastai.disk=5\n' $offer > new/bad6"
 assert_fails "binary junk" sh -c "head -c 64 /dev/urandom | tr -d '\n' > new/bad7"
 
+# The corpus: each bad spec is refused at write or close with the errno and
+# the words tests/integration/bad-specs/EXPECT gives, and sends nothing.
+corpus=$GPUFS_SRCDIR/tests/integration/bad-specs
+head -c 1048576 /dev/zero | tr '\0' '#' >"$WORK/one-mebibyte"
+for spec in "$corpus"/* "$WORK/one-mebibyte"; do
+	name=$(basename "$spec")
+	[ "$name" != EXPECT ] || continue
+	line=$(grep -P "^\Q$name\E\t" "$corpus/EXPECT") || fail "bad-specs/EXPECT has no line for $name"
+	errno_text=$(printf '%s' "$line" | cut -f 2)
+	words=$(printf '%s' "$line" | cut -f 3)
+	assert_fails "bad spec $name" cp "$spec" "new/$name"
+	grep -qF "$errno_text" "$WORK/last-stderr" ||
+		fail "$name: cp says [$errno_text]: $(cat "$WORK/last-stderr")"
+	head -n 1 "new/$name" | grep -qE "^error: .*$words" ||
+		fail "$name: the spec file says [$words]: $(head -c 300 "new/$name")"
+done
+pass "every bad spec names its fault"
+assert_eq 0 "$(sim_count mutating)" "no bad spec of the corpus sent anything"
+
 printf 'image=ubuntu\n' >"$WORK/spec"
 assert_fails "cp of a spec without offer or gpu_type fails at close" cp "$WORK/spec" new/whole
 grep -q '^error: .*offer' new/whole || fail "new/whole says what is missing: $(cat new/whole)"

@@ -7,6 +7,10 @@ integration_tests = \
 	tests/integration/bad-input.sh \
 	tests/integration/readonly.sh \
 	tests/integration/single-flight.sh \
+	tests/integration/faults.sh \
+	tests/integration/budget.sh \
+	tests/integration/secrets.sh \
+	tests/integration/stress.sh \
 	tests/integration/novita.sh \
 	tests/integration/vastai.sh \
 	tests/integration/live.sh \
@@ -17,7 +21,7 @@ integration_tests = \
 TESTS += $(integration_tests)
 check_PROGRAMS += tests/integration/pollwait
 tests_integration_pollwait_SOURCES = tests/integration/pollwait.c
-EXTRA_DIST += tests/integration/lib.sh $(integration_tests)
+EXTRA_DIST += tests/integration/lib.sh $(integration_tests) tests/integration/bad-specs
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = timeout
 AM_SH_LOG_FLAGS = --kill-after=10 180 bash

@@ -3,7 +3,8 @@
 # promise that a listing fills every instance (no per-instance GETs).
 . "$GPUFS_SRCDIR/tests/integration/lib.sh"
 
-start_sim --demo
+# A frozen clock: the demo instances must not change state mid-test.
+SIM_STEP=100000 start_sim --demo
 mount_gpufs -o ttl=60
 cd "$MNT"
 

@@ -1,0 +1,30 @@
+/* libFuzzer target: the novita JSON mappers (instances, offers, error words)
+ * on any reply.  They must refuse what they cannot map, never crash. */
+#include "providers/novita.h"
+#include "fuzz-json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void map(json_object *obj)
+{
+	char *errmsg = NULL;
+	struct gpufs_instance *inst = novita_instance_from_json(obj, FALSE, NULL, &errmsg);
+	struct novita_price price;
+	struct gpufs_offer *offer;
+
+	gpufs_instance_unref(inst);
+	g_clear_pointer(&errmsg, g_free);
+	inst = novita_instance_from_json(obj, TRUE, NULL, &errmsg);
+	gpufs_instance_unref(inst);
+	g_clear_pointer(&errmsg, g_free);
+	novita_price_from_json(obj, &price);
+	offer = novita_offer_from_json(obj, &errmsg);
+	gpufs_offer_free(offer);
+	g_free(errmsg);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_json(data, size, map, novita_error_message);
+	return 0;
+}

@@ -1,0 +1,171 @@
+#!/bin/bash
+# Provider faults (gpufs-sim's /_sim/fault): nothing hangs past -o timeout=,
+# nothing is created twice, stale values are served, the daemon recovers.
+. "$GPUFS_SRCDIR/tests/integration/lib.sh"
+
+LIST="GET $RC/instances"
+GET1="GET $RC/instances/{id}"
+POST="POST $RC/instances"
+
+# fault JSON: adds one rule at the sim.
+fault() {
+	curl -sf -X POST "$SIM_URL/_sim/fault" -d "$1" >/dev/null || fail "sim refused fault $1"
+}
+
+clear_faults() {
+	curl -sf -X DELETE "$SIM_URL/_sim/fault" >/dev/null
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# timed LIMIT_MS WHAT COMMAND...: runs COMMAND (killed after 30 s), fails if
+# it took longer than LIMIT_MS; the command's status is in $TIMED_RC.
+timed() {
+	limit=$1
+	what=$2
+	shift 2
+	start=$(now_ms)
+	TIMED_RC=0
+	timeout 30 "$@" >"$WORK/out" 2>"$WORK/err" || TIMED_RC=$?
+	took=$(($(now_ms) - start))
+	[ "$took" -le "$limit" ] || fail "$what took ${took} ms, limit ${limit} ms"
+	pass "$what returned in ${took} ms"
+}
+
+# The first listing fails: a never-fetched object gives EIO, never a hang.
+start_sim --demo
+fault "{\"kind\":\"body\",\"route\":\"$LIST\",\"body\":\"{\\\"data\\\":[{\\\"id\\\":\"}\"}"
+mount_gpufs -o timeout=2,connect_timeout=1,ttl=1,poll=3600
+cd "$MNT/runcrate"
+timed 4000 "ls of a malformed listing" ls instances
+[ "$TIMED_RC" -ne 0 ] || fail "ls of a malformed listing succeeded: $(cat "$WORK/out")"
+grep -q "Input/output error" "$WORK/err" || fail "ls says EIO: $(cat "$WORK/err")"
+pass "never-fetched listing, malformed: EIO"
+grep -q "not JSON" "$WORK/gpufs.log" || fail "the log says why"
+pass "the log names the malformed reply"
+
+for kind in truncated oversize; do
+	clear_faults
+	fault "{\"kind\":\"$kind\",\"route\":\"$LIST\"}"
+	sleep 1.1 # past the ttl
+	timed 4000 "ls of a $kind listing" ls instances
+	[ "$TIMED_RC" -ne 0 ] || fail "ls of a $kind listing succeeded"
+	grep -q "Input/output error" "$WORK/err" || fail "$kind: EIO: $(cat "$WORK/err")"
+	pass "never-fetched listing, $kind: EIO"
+done
+grep -q "reply too large" "$WORK/gpufs.log" || fail "the log says the reply was too large"
+pass "the log names the oversized reply"
+
+# Wrong types and nulls everywhere: EIO or empty values, never a crash.
+clear_faults
+fault "{\"kind\":\"body\",\"route\":\"$LIST\",\"body\":\"{\\\"data\\\":[{\\\"id\\\":null,\\\"name\\\":[1],\\\"status\\\":{},\\\"cost_per_hour\\\":\\\"x\\\"},7,null]}\"}"
+sleep 1.1
+timeout 10 ls instances >/dev/null 2>&1 || true
+kill -0 "$GPUFS_PID" || fail "gpufs died on unexpected JSON"
+pass "unexpected JSON does not crash the daemon"
+
+# Recovery: the provider answers again.
+clear_faults
+sleep 1.1
+wait_until 10 "the listing to recover" test -n "$(ls instances)"
+pass "the daemon recovers when the provider returns"
+id=$(ls instances | head -n 1)
+status=$(cat "instances/$id/status")
+[ -n "$status" ] || fail "a status after recovery"
+
+# Hung provider: a read returns the stale value within the timeout (one
+# deadline for every retry), and `error` says since when.
+fault "{\"kind\":\"latency\",\"route\":\"$GET1\",\"ms\":20000}"
+fault "{\"kind\":\"latency\",\"route\":\"$LIST\",\"ms\":20000}"
+sleep 1.1
+timed 3500 "a read while the provider hangs" cat "instances/$id/status"
+assert_eq 0 "$TIMED_RC" "the read succeeds"
+assert_eq "$status" "$(cat "$WORK/out")" "it gives the last value"
+timed 3500 "error while the provider hangs" cat "instances/$id/error"
+grep -q "^stale since [0-9-]*T[0-9:]*Z: " "$WORK/out" || fail "error says stale: $(cat "$WORK/out")"
+pass "error says the data is stale since when"
+
+# A slow drip is bounded the same way.
+clear_faults
+fault "{\"kind\":\"drip\",\"route\":\"$GET1\",\"ms\":15000}"
+sleep 1.1
+timed 3500 "a read while the provider drips" cat "instances/$id/status"
+assert_eq "$status" "$(cat "$WORK/out")" "the drip read gives the last value"
+
+# 429 bursts: a short Retry-After is honoured and the read succeeds; a long
+# one does not hold the reader past the timeout.
+clear_faults
+sleep 1.1
+cat "instances/$id/status" >/dev/null # fresh again, not stale
+sleep 1.1
+sim_reset
+fault "{\"kind\":\"429\",\"route\":\"$GET1\",\"retry_after\":\"1\",\"count\":1}"
+timed 3500 "a read after a 429 with Retry-After: 1" cat "instances/$id/error"
+[ "$took" -ge 900 ] || fail "Retry-After: 1 was not honoured (${took} ms)"
+pass "Retry-After: 1 was waited for"
+grep -q stale "$WORK/out" && fail "the retried read is fresh: $(cat "$WORK/out")"
+assert_eq 2 "$(sim_count "$GET1")" "one 429, then one retry"
+clear_faults
+sleep 1.1
+# (An HTTP date 5 s ahead: past the 2 s timeout, and the account's pause
+# is over soon after.)
+when=$(date -u -d '+5 sec' '+%a, %d %b %Y %H:%M:%S GMT')
+fault "{\"kind\":\"429\",\"route\":\"$GET1\",\"retry_after\":\"$when\"}"
+timed 3500 "a read after a 429 with a Retry-After date past the timeout" cat "instances/$id/status"
+assert_eq "$status" "$(cat "$WORK/out")" "the rate-limited read gives the last value"
+timed 3500 "the next read during the account's pause" cat "instances/$id/error"
+grep -q "rate limited" "$WORK/out" || fail "error says rate limited: $(cat "$WORK/out")"
+pass "the whole account waits out the Retry-After date"
+sleep 5
+
+# A share of 5xx is retried away.
+clear_faults
+sleep 1.1
+sim_reset
+fault "{\"kind\":\"5xx\",\"status\":503,\"route\":\"$GET1\",\"count\":2}"
+timed 3500 "a read through two 503s" cat "instances/$id/error"
+grep -q stale "$WORK/out" && fail "two 503s are retried: $(cat "$WORK/out")"
+assert_eq 3 "$(sim_count "$GET1")" "two 503s and a success"
+
+# Creates: the connection drops after the sim applied the create.
+clear_faults
+offer=$(sed -n 2p offers | cut -f 1)
+sim_reset
+fault "{\"kind\":\"drop\",\"route\":\"$POST\",\"count\":1}"
+printf 'offer=%s\n' "$offer" >"$WORK/spec"
+# cp, not the shell's >: shells ignore close(2)'s error.
+timed 5000 "a create whose reply is lost" cp "$WORK/spec" new/lost1
+assert_eq 0 "$TIMED_RC" "the create counts as done"
+new_id=$(head -n 1 new/lost1)
+assert_eq "# the provider's reply was lost; found the new instance by its name" \
+	"$(sed -n 2p new/lost1)" "the spec file says how"
+assert_eq lost1 "$(cat "instances/$new_id/name")" "the id is the new instance"
+assert_eq 1 "$(sim_count "$POST")" "one create sent"
+assert_eq 1 "$(grep -lx lost1 instances/*/name | wc -l)" "one instance named lost1"
+
+# A 500 where the provider did nothing: it fails and says to look first.
+fault "{\"kind\":\"5xx\",\"route\":\"$POST\",\"count\":1}"
+assert_fails "a create answered 500" cp "$WORK/spec" new/lost2
+grep -q "may still appear: check instances/ before retrying" new/lost2 ||
+	fail "the spec file says to check: $(cat new/lost2)"
+pass "the spec file says it may still appear"
+assert_eq 2 "$(sim_count "$POST")" "that create was sent once"
+assert_eq 0 "$(grep -lx lost2 instances/*/name 2>/dev/null | wc -l)" "no instance lost2"
+
+# A create slower than the timeout: gpufs gives up, the provider acts later;
+# exactly one instance appears and nothing was sent twice.
+fault "{\"kind\":\"latency\",\"route\":\"$POST\",\"ms\":4000,\"count\":1}"
+timed 5000 "a create that times out" cp "$WORK/spec" new/slow1
+[ "$TIMED_RC" -ne 0 ] || fail "a timed-out create whose instance is not listed yet fails"
+grep -q "may still appear" new/slow1 || fail "new/slow1 explains: $(cat new/slow1)"
+pass "a timed-out create says it may still appear"
+sleep 1.1
+wait_until 10 "slow1 to appear" sh -c "cat instances/*/name | grep -qx slow1"
+assert_eq 1 "$(grep -lx slow1 instances/*/name | wc -l)" "one instance named slow1"
+assert_eq 3 "$(sim_count "$POST")" "still one POST per spec"
+
+clear_faults
+cd /
+unmount_gpufs
