@@ -5,8 +5,11 @@
 #include <time.h>
 #include <glib.h>
 
-/* Longest Retry-After we take literally; anything longer is clamped. */
-#define GPUFS_HTTP_RETRY_AFTER_MAX (24.0 * 3600)
+/* Longest Retry-After we take literally; anything longer is clamped.  The
+ * pause holds the whole account, so a far-future date from a confused proxy
+ * must not lock a user out for a day: five minutes is longer than any rate
+ * limit the providers' notes describe (Vast.ai's gaps are seconds). */
+#define GPUFS_HTTP_RETRY_AFTER_MAX (5.0 * 60)
 
 /* Seconds to wait from a Retry-After value: delta seconds ("120") or an HTTP
  * date, relative to @now.  A date in the past gives 0; -1 when unparsable. */
