@@ -250,6 +250,29 @@ out_tree:
 	return rc ? 1 : 0;
 }
 
+/* TRUE when -o allow_other or allow_root lets other users into the mount:
+ * then they write specs too, and the daemon must not read files for them. */
+static gboolean mount_is_shared(const struct fuse_args *args)
+{
+	for (int i = 1; i < args->argc; i++) {
+		const char *opts = args->argv[i];
+		g_auto(GStrv) words = NULL;
+
+		if (strcmp(opts, "-o") == 0 && i + 1 < args->argc)
+			opts = args->argv[++i];
+		else if (g_str_has_prefix(opts, "-o"))
+			opts += 2;
+		else
+			continue;
+		words = g_strsplit(opts, ",", -1);
+		for (int w = 0; words[w]; w++)
+			if (strcmp(words[w], "allow_other") == 0 ||
+			    strcmp(words[w], "allow_root") == 0)
+				return TRUE;
+	}
+	return FALSE;
+}
+
 static void add_default_mount_options(struct fuse_args *args, const char *account)
 {
 	g_autofree char *opt =
@@ -365,6 +388,7 @@ int main(int argc, char *argv[])
 	gpufs_log_set_level(level);
 	if (!settings_from(&opts, &settings))
 		goto out;
+	settings.tree.shared = mount_is_shared(&args);
 	config_path = opts.config ? g_strdup(opts.config) : gpufs_config_default_path();
 	if (gpufs_config_load(config_path, &config, &errmsg) < 0) {
 		fprintf(stderr, "gpufs: %s\n", errmsg);

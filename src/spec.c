@@ -31,7 +31,8 @@ struct gpufs_spec_builder {
 	gboolean has_content;  /* a line that is neither blank nor a comment */
 	GHashTable *seen_keys; /* key -> first line number */
 	gboolean finished;
-	int error; /* 0, or the failure every later call repeats */
+	gboolean no_file_refs; /* onstart=@path refused: see forbid_file_refs */
+	int error;	       /* 0, or the failure every later call repeats */
 	char *error_message;
 };
 
@@ -252,6 +253,11 @@ static int read_onstart_file(struct gpufs_spec_builder *builder, const char *pat
 	ssize_t n;
 	int fd, read_errno;
 
+	if (builder->no_file_refs)
+		return fail(builder, -EINVAL,
+			    "line %u: onstart=@file is refused on a mount shared with other "
+			    "users (allow_other): write the script itself",
+			    builder->line_number);
 	if (path[0] != '/')
 		return fail(builder, -EINVAL, "line %u: onstart=@ needs an absolute path, not %s",
 			    builder->line_number, quoted);
@@ -673,4 +679,9 @@ int gpufs_spec_parse(const struct gpufs_provider *provider, const char *default_
 		rc = gpufs_spec_builder_finish(builder, spec_out, errmsg);
 	gpufs_spec_builder_free(builder);
 	return rc;
+}
+
+void gpufs_spec_builder_forbid_file_refs(struct gpufs_spec_builder *builder)
+{
+	builder->no_file_refs = TRUE;
 }

@@ -190,6 +190,16 @@ static struct node *node_get(struct gpufs_tree *tree, uint64_t ino)
 	return node;
 }
 
+static struct gpufs_spec_builder *
+new_builder(struct gpufs_tree *tree, const struct gpufs_provider *provider, const char *name)
+{
+	struct gpufs_spec_builder *builder = gpufs_spec_builder_new(provider, name);
+
+	if (tree->options.shared)
+		gpufs_spec_builder_forbid_file_refs(builder);
+	return builder;
+}
+
 static void spec_file_free(struct spec_file *spec)
 {
 	if (!spec)
@@ -1246,7 +1256,7 @@ int gpufs_tree_create(struct gpufs_tree *tree, uint64_t parent, const char *name
 		return -EINVAL;
 	spec = g_new0(struct spec_file, 1);
 	g_mutex_init(&spec->lock);
-	spec->builder = gpufs_spec_builder_new(dir->account->provider, name);
+	spec->builder = new_builder(tree, dir->account->provider, name);
 	spec->text = g_string_new(NULL);
 
 	key = name_key(dir->ino, name);
@@ -1384,10 +1394,10 @@ static ssize_t write_value(struct gpufs_tree *tree, struct node *node, const cha
 	return rc < 0 ? rc : (ssize_t)size;
 }
 
-static void spec_restart(struct spec_file *spec, const struct node *node)
+static void spec_restart(struct gpufs_tree *tree, struct spec_file *spec, const struct node *node)
 {
 	gpufs_spec_builder_free(spec->builder);
-	spec->builder = gpufs_spec_builder_new(node->account->provider, node->name);
+	spec->builder = new_builder(tree, node->account->provider, node->name);
 	g_string_truncate(spec->text, 0);
 	spec->applied = FALSE;
 	g_clear_pointer(&spec->result, g_free);
@@ -1509,7 +1519,7 @@ int gpufs_tree_truncate(struct gpufs_tree *tree, uint64_t ino, off_t size, struc
 		else if (size != 0)
 			rc = -EINVAL;
 		else
-			spec_restart(spec, node);
+			spec_restart(tree, spec, node);
 		g_mutex_unlock(&spec->lock);
 	} else if (node->kind != NODE_CTL && !is_writable_value(node)) {
 		rc = is_dir(node) ? -EISDIR : -EACCES;

@@ -49,6 +49,11 @@ struct gpufs_spec_builder *gpufs_spec_builder_new(const struct gpufs_provider *p
 						  const char *default_name);
 void gpufs_spec_builder_free(struct gpufs_spec_builder *builder);
 
+/* Refuses onstart=@path.  The daemon reads such a file with its own rights,
+ * so on a mount other users can write to (allow_other) one of them could
+ * make it read a file they cannot and send it to their instance. */
+void gpufs_spec_builder_forbid_file_refs(struct gpufs_spec_builder *builder);
+
 /* Feeds bytes in file order.  Returns 0, or -EINVAL (-EFBIG past the size
  * limit) with *errmsg naming the line and the reason; after a failure every
  * later call fails the same way. */

@@ -23,6 +23,7 @@ struct gpufs_tree_options {
 	gid_t gid;
 	gboolean read_only;
 	struct gpufs_events *events; /* the /events stream; owned by the caller */
+	gboolean shared;	     /* allow_other: other users write specs too */
 	double attr_timeout;	     /* for value files; 0 for files that change under writes */
 	double entry_timeout;
 };

@@ -68,5 +68,20 @@ assert_fails "rm -rf of the whole account" rm -rf "$MNT/runcrate"
 test -d "instances/$id" || fail "the instance is still there"
 assert_eq 0 "$(sim_count mutating)" "none of that reached the provider"
 
+# onstart=@file: read for the owner's own mount, refused on a shared one,
+# where another user could make the daemon read a file they cannot.
+printf 'echo hi\n' >"$WORK/script"
+printf 'image=x\nonstart=@%s\n' "$WORK/script" >new/own || fail "onstart=@ on a private mount"
+pass "onstart=@file is accepted on a private mount"
+cd /
+unmount_gpufs
+mount_gpufs -o ttl=1,allow_other
+cd "$MNT/runcrate"
+sim_reset
+assert_fails "onstart=@file on a shared mount" \
+	sh -c "printf 'offer=%s\nonstart=@%s\n' $offer $WORK/script > new/shared"
+grep -q 'refused on a mount shared' new/shared || fail "new/shared says why: $(cat new/shared)"
+pass "the spec file says why"
+assert_eq 0 "$(sim_count "POST $RC/instances")" "and nothing was sent"
 cd /
 unmount_gpufs

@@ -526,12 +526,49 @@ static void test_random_input(void **state)
 	g_rand_free(rand);
 }
 
+/* On a shared mount the daemon reads no file for anyone: the line is
+ * refused, the builder poisoned, a script written inline still works. */
+static void test_onstart_file_refused_when_shared(void **state)
+{
+	const char *script = "echo hi\n";
+	char *path = temp_file(script, strlen(script));
+	char *line = g_strdup_printf("onstart=@%s\n", path);
+	struct gpufs_spec_builder *builder = gpufs_spec_builder_new(NULL, "f");
+	struct gpufs_spec *spec = NULL;
+	char *errmsg = NULL;
+
+	gpufs_spec_builder_forbid_file_refs(builder);
+	assert_int_equal(gpufs_spec_builder_feed(builder, "offer=x\n", 8, &errmsg), 0);
+	assert_int_equal(gpufs_spec_builder_feed(builder, line, strlen(line), &errmsg), -EINVAL);
+	assert_non_null(strstr(errmsg, "line 2: onstart=@file is refused on a mount shared"));
+	assert_null(strstr(errmsg, path)); /* and says nothing of the file */
+	g_free(errmsg);
+	errmsg = NULL;
+	assert_int_equal(gpufs_spec_builder_finish(builder, &spec, &errmsg), -EINVAL);
+	assert_null(spec);
+	g_free(errmsg);
+	gpufs_spec_builder_free(builder);
+
+	errmsg = NULL;
+	builder = gpufs_spec_builder_new(NULL, "f");
+	gpufs_spec_builder_forbid_file_refs(builder);
+	assert_int_equal(gpufs_spec_builder_feed(builder, "onstart=echo hi\n", 16, &errmsg), 0);
+	assert_int_equal(gpufs_spec_builder_finish(builder, &spec, &errmsg), 0);
+	assert_string_equal(spec->onstart, "echo hi");
+	gpufs_spec_free(spec);
+	gpufs_spec_builder_free(builder);
+	unlink(path);
+	g_free(path);
+	g_free(line);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_spec),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_onstart_file),
+	    cmocka_unit_test(test_onstart_file_refused_when_shared),
 	    cmocka_unit_test(test_json_form),
 	    cmocka_unit_test(test_json_form_in_pieces),
 	    cmocka_unit_test(test_unknown_keys),
