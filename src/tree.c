@@ -1622,22 +1622,44 @@ struct change {
 	struct timespec mtime;
 };
 
-/* The nodes worth re-rendering after a listing: the kernel holds them. */
-static GPtrArray *held_nodes(struct gpufs_tree *tree, struct gpufs_account *account)
+/* Which held nodes to re-render; called with the tree lock held. */
+typedef gboolean (*node_filter_fn)(const struct node *node, const void *ctx);
+
+/* Re-renders the nodes the kernel holds that @keep picks, and hands every
+ * change not yet notified to the notifier. */
+static void refresh_held(struct gpufs_tree *tree, node_filter_fn keep, const void *ctx)
 {
-	GPtrArray *held = g_ptr_array_new();
+	g_autoptr(GPtrArray) held = g_ptr_array_new();
 
 	g_mutex_lock(&tree->lock);
 	for (guint i = 0; i < tree->nodes->len; i++) {
 		struct node *node = tree->nodes->pdata[i];
 
-		if (node->nlookup == 0 || !node->content)
-			continue;
-		if ((node->account == account && follows_list(node)) || node->kind == NODE_COST)
+		if (node->nlookup > 0 && node->content && keep(node, ctx))
 			g_ptr_array_add(held, node);
 	}
 	g_mutex_unlock(&tree->lock);
-	return held;
+	for (guint i = 0; i < held->len; i++) {
+		struct node *node = held->pdata[i];
+		struct change change;
+
+		if (refresh(tree, node) < 0)
+			continue;
+		g_mutex_lock(&tree->lock);
+		if (node->generation != node->notified) {
+			change = (struct change){node->ino, node_path_locked(node), node->mtime};
+			node->notified = node->generation;
+		} else {
+			change.path = NULL;
+		}
+		g_mutex_unlock(&tree->lock);
+		if (!change.path)
+			continue;
+		if (tree->notifier.changed)
+			tree->notifier.changed(tree->notifier.ctx, change.ino, change.path,
+					       &change.mtime);
+		g_free(change.path);
+	}
 }
 
 static gboolean contains_id(GPtrArray *ids, const char *id)
@@ -1648,42 +1670,45 @@ static gboolean contains_id(GPtrArray *ids, const char *id)
 	return FALSE;
 }
 
-/* Passes @changes to the notifier and frees them. */
-static void tell_changes(struct gpufs_tree *tree, GArray *changes)
-{
-	for (guint i = 0; i < changes->len; i++) {
-		struct change *change = &g_array_index(changes, struct change, i);
+struct listing {
+	struct gpufs_account *account;
+	GPtrArray *gone;
+};
 
-		if (tree->notifier.changed)
-			tree->notifier.changed(tree->notifier.ctx, change->ino, change->path,
-					       &change->mtime);
-		g_free(change->path);
-	}
-	g_array_free(changes, TRUE);
+/* After a listing: the account's list-backed files of instances still
+ * there, and the mount-wide cost. */
+static gboolean changed_by_listing(const struct node *node, const void *ctx)
+{
+	const struct listing *listing = ctx;
+
+	if (node->kind == NODE_COST)
+		return TRUE;
+	return node->account == listing->account && follows_list(node) &&
+	       !(node->instance_id && contains_id(listing->gone, node->instance_id));
 }
 
 static void notify_changes(struct gpufs_tree *tree, struct gpufs_account *account, GPtrArray *gone)
 {
-	g_autoptr(GPtrArray) held = held_nodes(tree, account);
-	GArray *changes = g_array_new(FALSE, FALSE, sizeof(struct change));
+	struct listing listing = {account, gone};
 
-	for (guint i = 0; i < held->len; i++) {
-		struct node *node = held->pdata[i];
+	refresh_held(tree, changed_by_listing, &listing);
+}
 
-		if (node->instance_id && contains_id(gone, node->instance_id))
-			continue;
-		if (refresh(tree, node) < 0)
-			continue;
-		g_mutex_lock(&tree->lock);
-		if (node->generation != node->notified) {
-			struct change change = {node->ino, node_path_locked(node), node->mtime};
+struct instance_ref {
+	struct gpufs_account *account;
+	const char *id;
+};
 
-			node->notified = node->generation;
-			g_array_append_val(changes, change);
-		}
-		g_mutex_unlock(&tree->lock);
-	}
-	tell_changes(tree, changes);
+/* Every cached value file of the instance.  Never an uncached one: that
+ * includes the file being written, whose writer holds it while the
+ * notifier's utimensat would wait for it. */
+static gboolean of_instance(const struct node *node, const void *ctx)
+{
+	const struct instance_ref *ref = ctx;
+
+	return node->account == ref->account &&
+	       (node->kind == NODE_FIELD || node->kind == NODE_EXTRA || node->kind == NODE_JSON) &&
+	       !is_uncached(node) && g_strcmp0(node->instance_id, ref->id) == 0;
 }
 
 /* After the user changed an instance (ctl, a writable file): re-render
@@ -1691,38 +1716,9 @@ static void notify_changes(struct gpufs_tree *tree, struct gpufs_account *accoun
  * changed, and return only once it knows, so the next read is fresh. */
 static void settle_instance(struct gpufs_tree *tree, struct gpufs_account *account, const char *id)
 {
-	g_autoptr(GPtrArray) held = g_ptr_array_new();
-	GArray *changes = g_array_new(FALSE, FALSE, sizeof(struct change));
+	struct instance_ref ref = {account, id};
 
-	g_mutex_lock(&tree->lock);
-	for (guint i = 0; i < tree->nodes->len; i++) {
-		struct node *node = tree->nodes->pdata[i];
-
-		/* Never the file being written: its writer holds it, and
-		 * the notifier's utimensat would wait for it (uncached files
-		 * need no telling anyway). */
-		if (node->account == account && node->nlookup > 0 && node->content &&
-		    (node->kind == NODE_FIELD || node->kind == NODE_EXTRA ||
-		     node->kind == NODE_JSON) &&
-		    !is_uncached(node) && g_strcmp0(node->instance_id, id) == 0)
-			g_ptr_array_add(held, node);
-	}
-	g_mutex_unlock(&tree->lock);
-	for (guint i = 0; i < held->len; i++) {
-		struct node *node = held->pdata[i];
-
-		if (refresh(tree, node) < 0)
-			continue;
-		g_mutex_lock(&tree->lock);
-		if (node->generation != node->notified) {
-			struct change change = {node->ino, node_path_locked(node), node->mtime};
-
-			node->notified = node->generation;
-			g_array_append_val(changes, change);
-		}
-		g_mutex_unlock(&tree->lock);
-	}
-	tell_changes(tree, changes);
+	refresh_held(tree, of_instance, &ref);
 	if (tree->notifier.settle)
 		tree->notifier.settle(tree->notifier.ctx);
 }
