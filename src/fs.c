@@ -36,14 +36,19 @@ static struct gpufs_handle *handle_of(const struct fuse_file_info *fi)
 	return (struct gpufs_handle *)(uintptr_t)fi->fh;
 }
 
-static void reply_entry(fuse_req_t req, const struct gpufs_entry *entry)
+static struct fuse_entry_param entry_param(const struct gpufs_entry *entry)
 {
-	struct fuse_entry_param param = {
+	return (struct fuse_entry_param){
 	    .ino = entry->ino,
 	    .attr = entry->attr,
 	    .attr_timeout = entry->attr_timeout,
 	    .entry_timeout = entry->entry_timeout,
 	};
+}
+
+static void reply_entry(fuse_req_t req, const struct gpufs_entry *entry)
+{
+	struct fuse_entry_param param = entry_param(entry);
 
 	fuse_reply_entry(req, &param);
 }
@@ -210,12 +215,7 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	param = (struct fuse_entry_param){
-	    .ino = entry.ino,
-	    .attr = entry.attr,
-	    .attr_timeout = entry.attr_timeout,
-	    .entry_timeout = entry.entry_timeout,
-	};
+	param = entry_param(&entry);
 	fi->fh = (uintptr_t)handle;
 	apply_open_flags(fi, &flags);
 	if (fuse_reply_create(req, &param, fi) == -ENOENT)
