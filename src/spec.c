@@ -441,6 +441,23 @@ static int parse_line(struct gpufs_spec_builder *builder, const char *line, gsiz
 	return parse_assignment(builder, key, value);
 }
 
+/* A line still open can already be hopeless: its write(2) fails then, not
+ * only the close that ends it.  A character split between two writes is
+ * not a fault. */
+static int check_partial_line(struct gpufs_spec_builder *builder)
+{
+	const GString *line = builder->partial_line;
+	const char *end = NULL;
+	guint number = builder->line_number + 1;
+
+	if (memchr(line->str, '\0', line->len))
+		return fail(builder, -EINVAL, "line %u: contains a NUL byte", number);
+	if (g_utf8_validate(line->str, line->len, &end) ||
+	    g_utf8_get_char_validated(end, line->str + line->len - end) == (gunichar)-2)
+		return 0;
+	return fail(builder, -EINVAL, "line %u: not valid UTF-8", number);
+}
+
 static int feed_lines(struct gpufs_spec_builder *builder, const char *data, gsize len)
 {
 	while (len) {
@@ -450,7 +467,7 @@ static int feed_lines(struct gpufs_spec_builder *builder, const char *data, gsiz
 
 		g_string_append_len(builder->partial_line, data, chunk);
 		if (!newline)
-			return 0;
+			return check_partial_line(builder);
 		rc = parse_line(builder, builder->partial_line->str, builder->partial_line->len);
 		g_string_truncate(builder->partial_line, 0);
 		if (rc < 0)

@@ -393,6 +393,35 @@ static void test_poisoned(void **state)
 	gpufs_spec_builder_free(builder);
 }
 
+/* A line that cannot become good is refused by the feed that carries its
+ * fault, before its end: binary junk without a newline fails its write.
+ * A character split between two feeds is fine. */
+static void test_hopeless_partial_line(void **state)
+{
+	struct gpufs_spec_builder *builder = gpufs_spec_builder_new(NULL, "f");
+	struct gpufs_spec *spec = NULL;
+	char *errmsg = NULL;
+
+	assert_int_equal(gpufs_spec_builder_feed(builder, "name=\xff\xfe", 7, &errmsg), -EINVAL);
+	assert_string_equal(errmsg, "line 1: not valid UTF-8");
+	g_free(errmsg);
+	gpufs_spec_builder_free(builder);
+
+	builder = gpufs_spec_builder_new(NULL, "f");
+	assert_int_equal(gpufs_spec_builder_feed(builder, "# x\nname=a\0b", 13, &errmsg), -EINVAL);
+	assert_string_equal(errmsg, "line 2: contains a NUL byte");
+	g_free(errmsg);
+	gpufs_spec_builder_free(builder);
+
+	builder = gpufs_spec_builder_new(NULL, "f");
+	assert_int_equal(gpufs_spec_builder_feed(builder, "name=caf\xc3", 9, &errmsg), 0);
+	assert_int_equal(gpufs_spec_builder_feed(builder, "\xa9\ngpu_type=x\n", 13, &errmsg), 0);
+	assert_int_equal(gpufs_spec_builder_finish(builder, &spec, &errmsg), 0);
+	assert_string_equal(spec->name, "caf\xc3\xa9");
+	gpufs_spec_free(spec);
+	gpufs_spec_builder_free(builder);
+}
+
 /* A bad line is refused by the feed that completes it, not before. */
 static void test_bad_line_split(void **state)
 {
@@ -579,6 +608,7 @@ int main(void)
 	    cmocka_unit_test(test_too_large),
 	    cmocka_unit_test(test_poisoned),
 	    cmocka_unit_test(test_bad_line_split),
+	    cmocka_unit_test(test_hopeless_partial_line),
 	    cmocka_unit_test(test_whole_spec_error_at_finish),
 	    cmocka_unit_test(test_call_order),
 	    cmocka_unit_test(test_random_input),
