@@ -114,6 +114,9 @@ static int entry_result(struct gpufs_cache *cache, struct cache_entry *entry,
 		result->stale = entry->stale_since != 0;
 		result->stale_since = entry->stale_since;
 		result->error = g_strdup(entry->error);
+		if (!entry->expired && !entry->stale_since)
+			result->fresh_for =
+			    MAX(0, entry->fetched_at + cache->ttl_us - cache->clock());
 		return 0;
 	}
 	result->error = g_strdup(entry->error ? entry->error : "not found");

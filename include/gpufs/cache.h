@@ -33,6 +33,7 @@ struct gpufs_cache_result {
 	gboolean stale;	    /* the last refetch failed; value is older than the TTL */
 	gint64 stale_since; /* clock time of the first failed refetch */
 	char *error;	    /* the failure's words when stale or failed */
+	gint64 fresh_for;   /* how much longer the value is fresh: 0 when expired or stale */
 };
 
 void gpufs_cache_result_clear(struct gpufs_cache *cache, struct gpufs_cache_result *result);

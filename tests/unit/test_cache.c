@@ -60,6 +60,34 @@ static struct gpufs_cache *new_cache(void)
 	return gpufs_cache_new(&bytes_ops, 5 * G_USEC_PER_SEC, fake_clock);
 }
 
+/* How much longer a value is fresh: what the kernel may trust it for. */
+static void test_fresh_for(void **state)
+{
+	struct gpufs_cache *cache = new_cache();
+	struct fetcher f = {.text = "one"};
+	struct gpufs_cache_result r = {0};
+
+	g_mutex_init(&f.gate);
+	assert_int_equal(gpufs_cache_get(cache, "k", fetch, &f, &r), 0);
+	assert_int_equal(r.fresh_for, 5 * G_USEC_PER_SEC);
+	gpufs_cache_result_clear(cache, &r);
+	fake_now += 3 * G_USEC_PER_SEC;
+	assert_int_equal(gpufs_cache_get(cache, "k", fetch, &f, &r), 0);
+	assert_int_equal(r.fresh_for, 2 * G_USEC_PER_SEC);
+	gpufs_cache_result_clear(cache, &r);
+
+	/* Stale: never to be trusted longer. */
+	fake_now += 3 * G_USEC_PER_SEC;
+	f.fail_rc = -EIO;
+	assert_int_equal(gpufs_cache_get(cache, "k", fetch, &f, &r), 0);
+	assert_true(r.stale);
+	assert_int_equal(r.fresh_for, 0);
+	gpufs_cache_result_clear(cache, &r);
+	assert_int_equal(f.calls, 2);
+	g_mutex_clear(&f.gate);
+	gpufs_cache_free(cache);
+}
+
 static void test_ttl(void **state)
 {
 	struct gpufs_cache *cache = new_cache();
@@ -259,6 +287,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ttl),
+	    cmocka_unit_test(test_fresh_for),
 	    cmocka_unit_test(test_stale_then_recovery),
 	    cmocka_unit_test(test_never_fetched_fails),
 	    cmocka_unit_test(test_gone_is_not_served_stale),
