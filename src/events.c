@@ -4,21 +4,20 @@
 
 struct gpufs_events {
 	GMutex lock;
-	GCond grown;
 	char *ring;
 	gsize capacity;
 	guint64 end;   /* total bytes ever appended */
 	guint64 start; /* oldest byte still in the ring: always a line's start */
 	GQueue lines;  /* offsets (guint64 *) where the lines in the ring start */
-	guint64 wakes; /* gpufs_events_wake calls: end every wait */
-	gint readers;
 };
+
+/* Filler for bytes the ring no longer holds comes in lines this long. */
+#define FILLER_LINE 64
 
 static void ring_put(struct gpufs_events *events, const char *data, gsize len);
 
-/* The stream is never empty: coreutils tail reads an empty regular file to
- * its end like a pipe, and the end of this one never comes.  Lines that
- * start with '#' are comments. */
+/* The stream is never empty, so `test -s events` and tools that treat an
+ * empty file specially behave.  Lines that start with '#' are comments. */
 static void add_header(struct gpufs_events *events)
 {
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -34,7 +33,6 @@ struct gpufs_events *gpufs_events_new(gsize capacity)
 	struct gpufs_events *events = g_new0(struct gpufs_events, 1);
 
 	g_mutex_init(&events->lock);
-	g_cond_init(&events->grown);
 	g_queue_init(&events->lines);
 	events->capacity = MAX(capacity, 4096);
 	events->ring = g_malloc(events->capacity);
@@ -48,7 +46,6 @@ void gpufs_events_free(struct gpufs_events *events)
 		return;
 	g_free(events->ring);
 	g_queue_clear_full(&events->lines, g_free);
-	g_cond_clear(&events->grown);
 	g_mutex_clear(&events->lock);
 	g_free(events);
 }
@@ -90,7 +87,6 @@ void gpufs_events_add(struct gpufs_events *events, const char *account, const ch
 	g_string_append_c(line, '\n');
 	g_mutex_lock(&events->lock);
 	ring_put(events, line->str, MIN(line->len, events->capacity));
-	g_cond_broadcast(&events->grown);
 	g_mutex_unlock(&events->lock);
 	g_string_free(line, TRUE);
 }
@@ -105,67 +101,43 @@ guint64 gpufs_events_size(struct gpufs_events *events)
 	return end;
 }
 
-GBytes *gpufs_events_read(struct gpufs_events *events, guint64 *pos, gsize size)
+/* The byte at @x < @start, where the ring begins: lines of FILLER_LINE
+ * bytes, '#' first and '\n' last; the final line ends at @start - 1 and
+ * takes in a lone '\n', so no line is empty. */
+static char filler_byte(guint64 x, guint64 start)
 {
-	GBytes *bytes = NULL;
+	guint64 last = start - 1;
+	guint64 final_line = last / FILLER_LINE;
+	guint64 line;
+
+	if (last % FILLER_LINE == 0 && final_line > 0)
+		final_line--;
+	line = MIN(x / FILLER_LINE, final_line);
+	if (x == last || (line < final_line && x % FILLER_LINE == FILLER_LINE - 1))
+		return '\n';
+	return x == line * FILLER_LINE ? '#' : ' ';
+}
+
+GBytes *gpufs_events_read(struct gpufs_events *events, guint64 offset, gsize size)
+{
 	gsize count;
 	char *buf;
 
 	g_mutex_lock(&events->lock);
-	if (*pos < events->start) {
-		guint64 resume = events->start;
-		char *lost = g_strdup_printf("# gpufs: %" G_GUINT64_FORMAT
-					     " bytes of events lost: this reader fell behind\n",
-					     resume - *pos);
-
-		*pos = resume;
+	if (offset >= events->end || size == 0) {
 		g_mutex_unlock(&events->lock);
-		return g_bytes_new_take(lost, strlen(lost));
+		return NULL;
 	}
-	if (*pos < events->end && size > 0) {
-		count = MIN(size, events->end - *pos);
-		buf = g_malloc(count);
-		for (gsize i = 0; i < count; i++)
-			buf[i] = events->ring[(*pos + i) % events->capacity];
-		*pos += count;
-		bytes = g_bytes_new_take(buf, count);
+	count = MIN(size, events->end - offset);
+	buf = g_malloc(count);
+	for (gsize i = 0; i < count; i++) {
+		guint64 x = offset + i;
+
+		buf[i] = x < events->start ? filler_byte(x, events->start)
+					   : events->ring[x % events->capacity];
 	}
 	g_mutex_unlock(&events->lock);
-	return bytes;
-}
-
-gboolean gpufs_events_wait(struct gpufs_events *events, guint64 pos, gint64 timeout_us)
-{
-	gint64 deadline = g_get_monotonic_time() + timeout_us;
-	guint64 wakes;
-	gboolean more;
-
-	g_mutex_lock(&events->lock);
-	wakes = events->wakes;
-	while (events->end <= pos && events->wakes == wakes &&
-	       g_cond_wait_until(&events->grown, &events->lock, deadline))
-		;
-	more = events->end > pos;
-	g_mutex_unlock(&events->lock);
-	return more;
-}
-
-void gpufs_events_wake(struct gpufs_events *events)
-{
-	g_mutex_lock(&events->lock);
-	events->wakes++;
-	g_cond_broadcast(&events->grown);
-	g_mutex_unlock(&events->lock);
-}
-
-void gpufs_events_reader_add(struct gpufs_events *events, int delta)
-{
-	g_atomic_int_add(&events->readers, delta);
-}
-
-gboolean gpufs_events_has_readers(struct gpufs_events *events)
-{
-	return g_atomic_int_get(&events->readers) > 0;
+	return g_bytes_new_take(buf, count);
 }
 
 guint64 gpufs_events_oldest(struct gpufs_events *events)

@@ -1,23 +1,54 @@
 /* FUSE lowlevel operations.  Each one asks the tree (passed as the session's
  * userdata) and turns the answer into a reply; nothing here knows what a
- * provider, an instance or a spec is. */
+ * provider, an instance or a spec is.
+ *
+ * The fast path: no file keeps per-open state, so OPEN is answered ENOSYS
+ * and FLUSH too (FUSE's no-open mode; both are per connection).  Then a hot
+ * `cat` never leaves the kernel: lookup, open, stat, read and close are all
+ * answered from its caches, kept fresh by attribute timeouts and by the
+ * notifier.  The one thing that needs a close, a spec file's, is learnt
+ * from inotify instead (closes.h).  Until the spec watcher is up, and on
+ * kernels without no-open, opens are answered normally and a spec writer's
+ * flush applies it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include "gpufs/log.h"
 #include "gpufs/tree.h"
+#include "closes.h"
 #include "fs.h"
 #include "notify.h"
 
 /* Set once before the session loop starts. */
-static struct fuse_session *session;
 static struct gpufs_notifier *notifier;
+static struct gpufs_closes *closes;
+static gboolean kernel_has_no_open; /* set by init */
 
-void gpufs_fs_setup(struct fuse_session *se, struct gpufs_notifier *n)
+/* The fh of a spec opened for writing in open mode: its flush applies it. */
+#define SPEC_WRITER_FH 1
+
+void gpufs_fs_setup(struct gpufs_notifier *n, struct gpufs_closes *c)
 {
-	session = se;
 	notifier = n;
+	closes = c;
+}
+
+/* The first requests can come while the spec watcher still sets up its
+ * watches (through other threads of this daemon): they wait for it, so a
+ * mount behaves the same from its first request on. */
+#define CLOSES_START_US (3 * G_USEC_PER_SEC)
+
+/* TRUE when no spec close can go unseen without flush. */
+static gboolean closes_watched(void)
+{
+	return gpufs_closes_wait_ready(closes, CLOSES_START_US);
+}
+
+/* Then opens can stop. */
+static gboolean no_open_mode(void)
+{
+	return kernel_has_no_open && closes_watched();
 }
 
 static struct gpufs_tree *tree_of(fuse_req_t req)
@@ -29,11 +60,6 @@ static struct gpufs_tree *tree_of(fuse_req_t req)
 static gboolean is_self(fuse_req_t req)
 {
 	return gpufs_notifier_is_self(notifier, fuse_req_ctx(req)->pid);
-}
-
-static struct gpufs_handle *handle_of(const struct fuse_file_info *fi)
-{
-	return (struct gpufs_handle *)(uintptr_t)fi->fh;
 }
 
 static struct fuse_entry_param entry_param(const struct gpufs_entry *entry)
@@ -53,12 +79,12 @@ static void reply_entry(fuse_req_t req, const struct gpufs_entry *entry)
 	fuse_reply_entry(req, &param);
 }
 
+/* A spec writer's close must reach flush only while closes are not watched. */
 static void apply_open_flags(struct fuse_file_info *fi, const struct gpufs_open_flags *flags)
 {
-	fi->direct_io = flags->direct_io;
 	fi->keep_cache = flags->keep_cache;
-	fi->nonseekable = flags->nonseekable;
-	fi->noflush = flags->noflush;
+	fi->noflush = flags->noflush || closes_watched();
+	fi->fh = flags->spec_writer ? SPEC_WRITER_FH : 0;
 }
 
 static void fs_init(void *userdata, struct fuse_conn_info *conn)
@@ -70,7 +96,10 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 	 * fresh while hot reads never leave the kernel. */
 	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
 		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+	/* O_TRUNC must reach setattr: it restarts a spec, and fails on one
+	 * already sent. */
 	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+	kernel_has_no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
 }
 
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -84,11 +113,13 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_entry(req, &entry);
 }
 
+/* @fi is set for fstat(2) and for the kernel's check before a read: a
+ * reader of an open file, as opposed to `ls -l`. */
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct stat attr;
 	double timeout = 0;
-	int rc = gpufs_tree_getattr(tree_of(req), ino, &attr, &timeout);
+	int rc = gpufs_tree_getattr(tree_of(req), ino, fi != NULL, &attr, &timeout);
 
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
@@ -117,7 +148,7 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		 !is_self(req))
 		rc = -EPERM; /* only the notifier touches timestamps */
 	else
-		rc = gpufs_tree_getattr(tree_of(req), ino, &now, &timeout);
+		rc = gpufs_tree_getattr(tree_of(req), ino, FALSE, &now, &timeout);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -187,28 +218,28 @@ static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct gpufs_handle *handle = NULL;
 	struct gpufs_open_flags flags;
-	int rc = gpufs_tree_open(tree_of(req), ino, fi->flags, &handle, &flags);
+	int rc;
 
+	if (no_open_mode()) {
+		fuse_reply_err(req, ENOSYS); /* the kernel sends no open again */
+		return;
+	}
+	rc = gpufs_tree_open(tree_of(req), ino, fi->flags, &flags);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fi->fh = (uintptr_t)handle;
 	apply_open_flags(fi, &flags);
-	if (fuse_reply_open(req, fi) == -ENOENT)
-		gpufs_tree_release(tree_of(req), ino, handle);
+	fuse_reply_open(req, fi);
 }
 
 static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
-	struct gpufs_handle *handle = NULL;
 	struct gpufs_open_flags flags;
 	struct gpufs_entry entry;
-	int rc =
-	    gpufs_tree_create(tree_of(req), parent, name, mode, fi->flags, &entry, &handle, &flags);
+	int rc = gpufs_tree_create(tree_of(req), parent, name, mode, fi->flags, &entry, &flags);
 	struct fuse_entry_param param;
 
 	if (rc < 0) {
@@ -216,37 +247,15 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		return;
 	}
 	param = entry_param(&entry);
-	fi->fh = (uintptr_t)handle;
 	apply_open_flags(fi, &flags);
-	if (fuse_reply_create(req, &param, fi) == -ENOENT)
-		gpufs_tree_release(tree_of(req), entry.ino, handle);
-}
-
-/* Streams (/events) block at their end until more comes; O_NONBLOCK readers
- * (tail -f sets it) get an end of file instead. */
-static int read_stream(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi, GBytes **data)
-{
-	int rc;
-
-	while ((rc = gpufs_tree_read(tree_of(req), ino, handle_of(fi), off, size, data)) ==
-	       -EAGAIN) {
-		if (fi->flags & O_NONBLOCK) {
-			*data = g_bytes_new_static("", 0);
-			return 0;
-		}
-		if (fuse_req_interrupted(req) || fuse_session_exited(session))
-			return -EINTR;
-		gpufs_tree_wait(tree_of(req), handle_of(fi), G_USEC_PER_SEC / 2);
-	}
-	return rc;
+	fuse_reply_create(req, &param, fi);
 }
 
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	GBytes *data = NULL;
-	int rc = read_stream(req, ino, size, off, fi, &data);
+	int rc = gpufs_tree_read(tree_of(req), ino, off, size, &data);
 	gsize length;
 	const void *bytes;
 
@@ -262,7 +271,7 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	ssize_t rc = gpufs_tree_write(tree_of(req), ino, handle_of(fi), buf, size, off);
+	ssize_t rc = gpufs_tree_write(tree_of(req), ino, buf, size, off);
 
 	if (rc < 0)
 		fuse_reply_err(req, (int)-rc);
@@ -270,16 +279,19 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_write(req, (size_t)rc);
 }
 
+/* Only a spec writer's close means anything.  Any other flush comes from a
+ * file opened without an open (no-open mode): ENOSYS ends them all. */
 static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	int rc = gpufs_tree_flush(tree_of(req), ino, handle_of(fi));
-
-	fuse_reply_err(req, -rc);
+	if (fi->fh != SPEC_WRITER_FH) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	fuse_reply_err(req, -gpufs_tree_flush(tree_of(req), ino));
 }
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	gpufs_tree_release(tree_of(req), ino, handle_of(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -331,31 +343,28 @@ static void fs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 
 struct poll_ctx {
 	struct gpufs_tree *tree;
-	struct gpufs_handle *handle;
+	fuse_ino_t ino;
 };
 
 static gboolean poll_ready(void *data)
 {
 	struct poll_ctx *ctx = data;
 
-	return gpufs_tree_poll_ready(ctx->tree, ctx->handle);
+	return gpufs_tree_poll_ready(ctx->tree, ctx->ino);
 }
 
-/* poll(2) wakes when a file changed since the handle last read it, like a
- * sysfs attribute: POLLIN|POLLPRI then. */
+/* poll(2) wakes at the file's next change, like a sysfs attribute:
+ * POLLIN|POLLPRI then.  Files have no per-open state, so "next" counts from
+ * the poll call, not from the caller's last read. */
 static void fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		    struct fuse_pollhandle *ph)
 {
-	struct poll_ctx ctx = {tree_of(req), handle_of(fi)};
-	gboolean ready;
+	struct poll_ctx ctx = {tree_of(req), ino};
+	gboolean ready =
+	    gpufs_notifier_poll(notifier, ino, fuse_req_ctx(req)->pid, ph, poll_ready, &ctx);
 
-	if (!ph) {
-		ready = poll_ready(&ctx);
-	} else {
-		ready = gpufs_notifier_poll(notifier, ino, ph, poll_ready, &ctx);
-		if (ready)
-			fuse_pollhandle_destroy(ph);
-	}
+	if (ready && ph)
+		fuse_pollhandle_destroy(ph);
 	fuse_reply_poll(req, ready ? POLLIN | POLLRDNORM | POLLPRI : 0);
 }
 

@@ -5,11 +5,12 @@
 #include <fuse_lowlevel.h>
 
 struct gpufs_notifier;
+struct gpufs_closes;
 
 extern const struct fuse_lowlevel_ops gpufs_fs_ops;
 
-/* Before the session loop: the session (to notice its end) and the notifier
- * (to recognise its requests). */
-void gpufs_fs_setup(struct fuse_session *session, struct gpufs_notifier *notifier);
+/* Before the session loop: the notifier (to recognise its requests) and the
+ * spec close watcher (whether opens and flushes can be turned off). */
+void gpufs_fs_setup(struct gpufs_notifier *notifier, struct gpufs_closes *closes);
 
 #endif

@@ -21,6 +21,7 @@
 #include "gpufs/log.h"
 #include "gpufs/tree.h"
 #include "gpufs/watch.h"
+#include "closes.h"
 #include "fs.h"
 #include "notify.h"
 
@@ -30,8 +31,9 @@
 #define FAST_POLL_S 2.0
 /* About ten thousand lines of changes: enough for a slow reader's minute. */
 #define EVENTS_BYTES (1024 * 1024)
-/* Value files are re-checked by the kernel at most this often; the TTL still
- * bounds how often the provider is asked. */
+/* The kernel trusts a value file while its value is fresh (the TTL), and
+ * at least this long: then it asks again, and gpufs asks the provider once
+ * the TTL is over. */
 #define MAX_ATTR_TIMEOUT_S 1.0
 #define MAX_THREADS	   32
 
@@ -192,6 +194,7 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	struct gpufs_events *events = gpufs_events_new(EVENTS_BYTES);
 	struct gpufs_tree_options tree_options = s->tree;
 	struct gpufs_notifier *notifier = NULL;
+	struct gpufs_closes *closes = NULL;
 	struct gpufs_watch *watch = NULL;
 	struct gpufs_tree_notifier callbacks;
 	struct fuse_session *session;
@@ -219,7 +222,9 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	notifier = gpufs_notifier_start(session, cmd->mountpoint);
 	callbacks = gpufs_notifier_callbacks(notifier);
 	gpufs_tree_set_notifier(tree, &callbacks);
-	gpufs_fs_setup(session, notifier);
+	closes = gpufs_closes_start(tree, cmd->mountpoint);
+	gpufs_tree_set_close_source(tree, gpufs_closes_drain, closes);
+	gpufs_fs_setup(notifier, closes);
 	watch = gpufs_watch_start(tree, accounts, events, &s->watch);
 	gpufs_info("mounted %u account(s) at %s", config->accounts->len, cmd->mountpoint);
 
@@ -232,11 +237,12 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	rc = cmd->singlethread ? fuse_session_loop(session) : fuse_session_loop_mt(session, loop);
 	fuse_loop_cfg_destroy(loop);
 	gpufs_watch_stop(watch);
-	gpufs_tree_wake_all(tree);
 out_unmount:
-	/* Unmount before stopping the notifier: a syscall of its on the mount
-	 * then fails instead of waiting for a loop that has ended. */
+	/* Unmount before stopping the notifier and the spec watcher: a syscall
+	 * of theirs on the mount then fails instead of waiting for a loop that
+	 * has ended. */
 	fuse_session_unmount(session);
+	gpufs_closes_stop(closes);
 	gpufs_notifier_stop(notifier);
 out_signals:
 	fuse_remove_signal_handlers(session);

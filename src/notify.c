@@ -48,8 +48,20 @@ struct gpufs_notifier {
 	gint tid;
 	gint stop;
 	GMutex poll_lock;
-	GHashTable *polls; /* ino -> GPtrArray of struct fuse_pollhandle * */
+	GHashTable *polls; /* ino -> GPtrArray of struct poller * */
+	GHashTable *woken; /* "ino:pid" -> monotonic time of the wake */
 };
+
+/* A poll(2) waiting on a file.  Files have no per-open state, so a waiter
+ * is known by the thread the kernel names in its POLL request: the kernel
+ * polls again after our wake, and that poll must say ready. */
+struct poller {
+	struct fuse_pollhandle *handle;
+	pid_t pid;
+};
+
+/* A wake not polled for within this long is forgotten. */
+#define WOKEN_KEEP_US (60 * G_USEC_PER_SEC)
 
 static void note_free(struct note *note)
 {
@@ -128,22 +140,43 @@ gboolean gpufs_notifier_is_self(struct gpufs_notifier *notifier, pid_t pid)
 	return notifier && pid == (pid_t)g_atomic_int_get(&notifier->tid);
 }
 
-gboolean gpufs_notifier_poll(struct gpufs_notifier *notifier, uint64_t ino,
+static char *woken_key(uint64_t ino, pid_t pid)
+{
+	return g_strdup_printf("%" G_GUINT64_FORMAT ":%d", ino, (int)pid);
+}
+
+/* Lock held. */
+static void prune_woken(struct gpufs_notifier *notifier, gint64 now)
+{
+	GHashTableIter iter;
+	gpointer when;
+
+	g_hash_table_iter_init(&iter, notifier->woken);
+	while (g_hash_table_iter_next(&iter, NULL, &when))
+		if (now - *(gint64 *)when > WOKEN_KEEP_US)
+			g_hash_table_iter_remove(&iter);
+}
+
+gboolean gpufs_notifier_poll(struct gpufs_notifier *notifier, uint64_t ino, pid_t pid,
 			     struct fuse_pollhandle *handle, gboolean (*ready)(void *ctx),
 			     void *ctx)
 {
-	GPtrArray *handles;
+	g_autofree char *key = woken_key(ino, pid);
+	GPtrArray *pollers;
+	struct poller *poller;
 	gboolean now;
 
 	g_mutex_lock(&notifier->poll_lock);
-	now = ready(ctx);
-	if (!now) {
-		handles = g_hash_table_lookup(notifier->polls, &ino);
-		if (!handles) {
-			handles = g_ptr_array_new();
-			g_hash_table_insert(notifier->polls, g_memdup2(&ino, sizeof(ino)), handles);
+	now = g_hash_table_remove(notifier->woken, key) || ready(ctx);
+	if (!now && handle) {
+		pollers = g_hash_table_lookup(notifier->polls, &ino);
+		if (!pollers) {
+			pollers = g_ptr_array_new();
+			g_hash_table_insert(notifier->polls, g_memdup2(&ino, sizeof(ino)), pollers);
 		}
-		g_ptr_array_add(handles, handle);
+		poller = g_new(struct poller, 1);
+		*poller = (struct poller){handle, pid};
+		g_ptr_array_add(pollers, poller);
 	}
 	g_mutex_unlock(&notifier->poll_lock);
 	return now;
@@ -151,19 +184,30 @@ gboolean gpufs_notifier_poll(struct gpufs_notifier *notifier, uint64_t ino,
 
 static void wake_polls(struct gpufs_notifier *notifier, uint64_t ino)
 {
-	GPtrArray *handles = NULL;
+	GPtrArray *pollers = NULL;
 	gpointer key = NULL;
+	gint64 now = g_get_monotonic_time();
 
 	g_mutex_lock(&notifier->poll_lock);
-	g_hash_table_steal_extended(notifier->polls, &ino, &key, (gpointer *)&handles);
+	g_hash_table_steal_extended(notifier->polls, &ino, &key, (gpointer *)&pollers);
+	prune_woken(notifier, now);
+	for (guint i = 0; pollers && i < pollers->len; i++) {
+		struct poller *poller = pollers->pdata[i];
+
+		g_hash_table_insert(notifier->woken, woken_key(ino, poller->pid),
+				    g_memdup2(&now, sizeof(now)));
+	}
 	g_mutex_unlock(&notifier->poll_lock);
 	g_free(key);
-	for (guint i = 0; handles && i < handles->len; i++) {
-		fuse_lowlevel_notify_poll(handles->pdata[i]);
-		fuse_pollhandle_destroy(handles->pdata[i]);
+	for (guint i = 0; pollers && i < pollers->len; i++) {
+		struct poller *poller = pollers->pdata[i];
+
+		fuse_lowlevel_notify_poll(poller->handle);
+		fuse_pollhandle_destroy(poller->handle);
+		g_free(poller);
 	}
-	if (handles)
-		g_ptr_array_unref(handles);
+	if (pollers)
+		g_ptr_array_unref(pollers);
 }
 
 /* The order matters: the kernel forgets what it cached before a watcher
@@ -223,13 +267,17 @@ static gpointer run(gpointer data)
 	return NULL;
 }
 
-static void handles_free(gpointer data)
+static void pollers_free(gpointer data)
 {
-	GPtrArray *handles = data;
+	GPtrArray *pollers = data;
 
-	for (guint i = 0; i < handles->len; i++)
-		fuse_pollhandle_destroy(handles->pdata[i]);
-	g_ptr_array_unref(handles);
+	for (guint i = 0; i < pollers->len; i++) {
+		struct poller *poller = pollers->pdata[i];
+
+		fuse_pollhandle_destroy(poller->handle);
+		g_free(poller);
+	}
+	g_ptr_array_unref(pollers);
 }
 
 struct gpufs_notifier *gpufs_notifier_start(struct fuse_session *session, const char *mountpoint)
@@ -241,7 +289,8 @@ struct gpufs_notifier *gpufs_notifier_start(struct fuse_session *session, const 
 	notifier->notes = g_async_queue_new_full((GDestroyNotify)note_free);
 	notifier->tid = -1;
 	g_mutex_init(&notifier->poll_lock);
-	notifier->polls = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, handles_free);
+	notifier->polls = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, pollers_free);
+	notifier->woken = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	notifier->thread = g_thread_new("gpufs-notify", run, notifier);
 	return notifier;
 }
@@ -260,6 +309,7 @@ void gpufs_notifier_stop(struct gpufs_notifier *notifier)
 	}
 	g_async_queue_unref(notifier->notes);
 	g_hash_table_destroy(notifier->polls);
+	g_hash_table_destroy(notifier->woken);
 	g_mutex_clear(&notifier->poll_lock);
 	g_free(notifier->mountpoint);
 	g_free(notifier);

@@ -23,10 +23,12 @@ struct gpufs_tree_notifier gpufs_notifier_callbacks(struct gpufs_notifier *notif
 /* TRUE for a request made by the notifier thread itself. */
 gboolean gpufs_notifier_is_self(struct gpufs_notifier *notifier, pid_t pid);
 
-/* Registers @handle to be woken at @ino's next change unless @ready says the
- * change already happened (checked under the same lock the wake takes).
- * Returns what @ready said; the handle is kept only when it said FALSE. */
-gboolean gpufs_notifier_poll(struct gpufs_notifier *notifier, uint64_t ino,
+/* poll(2) from thread @pid on @ino: TRUE when @ready says the file changed
+ * already, or when a wake of ours went to this thread since its last poll
+ * (the kernel polls again to learn what woke it).  Otherwise keeps @handle,
+ * when there is one, to wake at @ino's next change; it checks and keeps
+ * under the lock the wake takes. */
+gboolean gpufs_notifier_poll(struct gpufs_notifier *notifier, uint64_t ino, pid_t pid,
 			     struct fuse_pollhandle *handle, gboolean (*ready)(void *ctx),
 			     void *ctx);
 

@@ -29,7 +29,7 @@ enum node_kind {
 	NODE_INSTANCE,	/* <account>/instances/<id>/ */
 	NODE_FIELD,	/* a common value file; index = enum gpufs_field */
 	NODE_EXTRA,	/* a provider-only value file; index into extra_files */
-	NODE_LIVE,	/* a provider-only file computed at open (Vast.ai logs) */
+	NODE_LIVE,	/* a provider-only file asked for when read (Vast.ai logs) */
 	NODE_JSON,
 	NODE_CTL,
 	NODE_BY_NAME, /* <account>/by-name/ */
@@ -40,11 +40,12 @@ enum node_kind {
 	NODE_SPEC, /* <account>/new/<file> */
 };
 
-/* A spec file's life: written, then applied once at the first flush. */
+/* A spec file's life: written, closed, then applied once. */
 struct spec_file {
-	GMutex lock; /* serialises flushes of one file */
+	GMutex lock; /* serialises applying one file */
 	struct gpufs_spec_builder *builder;
 	GString *text;	  /* what was written, shown until applied */
+	gboolean closed;  /* its writer closed it: apply it */
 	gboolean applied; /* a result exists; no second spec */
 	gboolean sent;	  /* the provider was asked: never again */
 	char *result;	  /* new id, or "error: ..." */
@@ -66,15 +67,8 @@ struct node {
 	guint64 nlookup;    /* references the kernel holds */
 	guint64 generation; /* bumped when the snapshot changes */
 	guint64 notified;   /* the generation the notifier last told */
-};
-
-struct gpufs_handle {
-	struct node *node;
-	gboolean wrote;
-	guint64 seen;	  /* the generation this handle last read: for poll */
-	guint64 stream;	  /* /events: position in the stream */
-	guint64 next_off; /* /events: the file offset a sequential read comes at */
-	gboolean started; /* /events: has read before */
+	gint64 rendered_us; /* live files: when the provider was last asked */
+	gint64 fresh_until; /* monotonic time until which the value is the provider's latest */
 };
 
 struct dir_entry {
@@ -99,10 +93,13 @@ struct gpufs_tree {
 	GHashTable *in_use;	  /* account -> count of its nodes with nlookup > 0 */
 	GHashTable *self_absent;  /* "<parent ino>/<name>" the notifier is about to mkdir */
 	GHashTable *self_present; /* ... and to rmdir */
-	/* Open handles: the kernel sends RELEASE asynchronously, and one still
-	 * on its way at unmount never arrives; the tree frees what is left. */
-	GHashTable *handles;
-	GHashTable *dirs; /* open directory handles, for the same reason */
+	/* Open directory handles: the kernel sends RELEASEDIR asynchronously,
+	 * and one still on its way at unmount never arrives; the tree frees
+	 * what is left. */
+	GHashTable *dirs;
+	guint64 events_told; /* the /events size the kernel was last told */
+	void (*drain_closes)(void *ctx);
+	void *drain_ctx;
 };
 
 static const char readme_text[] =
@@ -237,7 +234,6 @@ struct gpufs_tree *gpufs_tree_new(GPtrArray *accounts, const struct gpufs_tree_o
 	tree->mount_time = now_realtime();
 	tree->readme = g_bytes_new_static(readme_text, sizeof(readme_text) - 1);
 	tree->in_use = g_hash_table_new(NULL, NULL);
-	tree->handles = g_hash_table_new_full(NULL, NULL, g_free, NULL);
 	tree->dirs = g_hash_table_new_full(NULL, NULL, (GDestroyNotify)dir_free, NULL);
 	tree->self_absent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	tree->self_present = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -255,7 +251,6 @@ void gpufs_tree_free(struct gpufs_tree *tree)
 	g_ptr_array_unref(tree->accounts);
 	g_bytes_unref(tree->readme);
 	g_hash_table_destroy(tree->in_use);
-	g_hash_table_destroy(tree->handles);
 	g_hash_table_destroy(tree->dirs);
 	g_hash_table_destroy(tree->self_absent);
 	g_hash_table_destroy(tree->self_present);
@@ -296,9 +291,11 @@ static gboolean is_writable_value(const struct node *node)
 	       gpufs_provider_is_writable(node->account->provider, node->name);
 }
 
-/* Files whose bytes change under the user's own writes are never cached by
- * the kernel, so nothing must invalidate them while the writer holds them;
- * value files are, and are invalidated by their mtime. */
+/* Files whose bytes change under the user's own writes, or that grow: the
+ * kernel asks for their attributes at every read (and drops its pages when
+ * the size or mtime moved), so the notifier never has to invalidate them
+ * while a writer may hold them.  Value files keep their attributes for the
+ * attr timeout and are invalidated by the notifier. */
 static gboolean is_uncached(const struct node *node)
 {
 	return node->kind == NODE_SPEC || node->kind == NODE_CTL || node->kind == NODE_LIVE ||
@@ -348,7 +345,7 @@ static gboolean needs_detail(struct node *node)
 	return gpufs_provider_is_detail_file(node->account->provider, file);
 }
 
-static int render_instance_file(struct node *node, GBytes **out)
+static int render_instance_file(struct node *node, GBytes **out, gint64 *fresh_for)
 {
 	struct gpufs_cache_result result = {0};
 	struct gpufs_instance *inst;
@@ -362,6 +359,7 @@ static int render_instance_file(struct node *node, GBytes **out)
 		return rc;
 	}
 	inst = result.value;
+	*fresh_for = result.fresh_for;
 	switch (node->kind) {
 	case NODE_FIELD:
 		*out = node->index == GPUFS_F_ERROR ? render_error(node, inst, &result)
@@ -381,8 +379,8 @@ static int render_instance_file(struct node *node, GBytes **out)
 	return 0;
 }
 
-/* Asked of the provider at every open, never cached: bounded by the
- * provider module (Vast.ai logs). */
+/* Asked of the provider when read, never cached: bounded by the provider
+ * module (Vast.ai logs). */
 static int render_live(struct node *node, GBytes **out)
 {
 	GString *text = g_string_new(NULL);
@@ -543,8 +541,11 @@ static GBytes *render_spec(struct node *node)
 	return bytes;
 }
 
-static int render(struct gpufs_tree *tree, struct node *node, GBytes **out)
+/* @fresh_for: how much longer the bytes stay the provider's latest, where
+ * that is known (instance files); 0 otherwise. */
+static int render(struct gpufs_tree *tree, struct node *node, GBytes **out, gint64 *fresh_for)
 {
+	*fresh_for = 0;
 	switch (node->kind) {
 	case NODE_README:
 		*out = g_bytes_ref(tree->readme);
@@ -558,7 +559,7 @@ static int render(struct gpufs_tree *tree, struct node *node, GBytes **out)
 	case NODE_FIELD:
 	case NODE_EXTRA:
 	case NODE_JSON:
-		return render_instance_file(node, out);
+		return render_instance_file(node, out, fresh_for);
 	case NODE_LIVE:
 		return render_live(node, out);
 	case NODE_CTL:
@@ -580,11 +581,15 @@ static int render(struct gpufs_tree *tree, struct node *node, GBytes **out)
 static int refresh(struct gpufs_tree *tree, struct node *node)
 {
 	GBytes *fresh = NULL;
-	int rc = render(tree, node, &fresh);
+	gint64 fresh_for;
+	int rc = render(tree, node, &fresh, &fresh_for);
 
 	if (rc < 0)
 		return rc;
 	g_mutex_lock(&tree->lock);
+	node->fresh_until = g_get_monotonic_time() + fresh_for;
+	if (node->kind == NODE_LIVE)
+		node->rendered_us = g_get_monotonic_time();
 	if (!node->content || !g_bytes_equal(node->content, fresh)) {
 		struct timespec now = now_realtime();
 
@@ -639,23 +644,53 @@ static void fill_attr(struct gpufs_tree *tree, struct node *node, struct stat *a
 	attr->st_size = node->content ? (off_t)g_bytes_get_size(node->content) : 0;
 	attr->st_mtim = node->mtime;
 	g_mutex_unlock(&tree->lock);
-	if (node->kind == NODE_EVENTS)
+	if (node->kind == NODE_EVENTS) /* the stream's bytes never change: its size is live */
 		attr->st_size = (off_t)gpufs_events_size(tree->options.events);
 	attr->st_ctim = attr->st_mtim;
 	attr->st_atim = attr->st_mtim;
 	attr->st_blocks = (attr->st_size + 511) / 512;
 }
 
-static double attr_timeout(struct gpufs_tree *tree, const struct node *node)
+/* How long the kernel may serve a file without asking again.  A
+ * directory's attributes never change (its mtime is the mount's), and the
+ * kernel checks them at every path walk under default_permissions: they
+ * are trusted as long as the names are.  A value file is trusted while its
+ * value is fresh, and at least the re-check interval (so a value is at
+ * most that much older than the TTL); a change the poller sees is told at
+ * once either way. */
+static double attr_timeout(struct gpufs_tree *tree, struct node *node)
 {
-	return is_uncached(node) ? 0 : tree->options.attr_timeout;
+	gint64 fresh_for;
+
+	if (is_dir(node))
+		return STABLE_NAME_TIMEOUT_S;
+	if (is_uncached(node))
+		return 0;
+	g_mutex_lock(&tree->lock);
+	fresh_for = node->fresh_until - g_get_monotonic_time();
+	g_mutex_unlock(&tree->lock);
+	return MAX(tree->options.attr_timeout, (double)fresh_for / G_USEC_PER_SEC);
 }
 
-static int stat_node(struct gpufs_tree *tree, struct node *node, struct stat *attr)
+/* A cat asks for a file's attributes twice (fstat, then read): one
+ * question to the provider serves both. */
+#define LIVE_REUSE_US G_USEC_PER_SEC
+
+/* Whether answering for @node renders it again.  A live file is asked for
+ * only by a reader of an open file: `ls -l` shows the last one. */
+static gboolean wants_render(const struct node *node, gboolean of_open_file)
 {
-	/* A live file is asked for at open only: stat shows the last one. */
-	if (!is_dir(node) && node->kind != NODE_LINK && node->kind != NODE_LIVE &&
-	    node->kind != NODE_EVENTS) {
+	if (is_dir(node) || node->kind == NODE_LINK || node->kind == NODE_EVENTS)
+		return FALSE;
+	if (node->kind != NODE_LIVE)
+		return TRUE;
+	return of_open_file && g_get_monotonic_time() - node->rendered_us >= LIVE_REUSE_US;
+}
+
+static int stat_node(struct gpufs_tree *tree, struct node *node, gboolean of_open_file,
+		     struct stat *attr)
+{
+	if (wants_render(node, of_open_file)) {
 		int rc = refresh(tree, node);
 
 		if (rc < 0)
@@ -666,6 +701,11 @@ static int stat_node(struct gpufs_tree *tree, struct node *node, struct stat *at
 }
 
 /* ---- lookup ---- */
+
+/* Spec closes reach the tree asynchronously (see the spec section below);
+ * these make them count before an answer that depends on them. */
+static void settle_spec(struct gpufs_tree *tree, struct node *node);
+static void settle_specs(struct gpufs_tree *tree, struct gpufs_account *account);
 
 static const struct {
 	const char *name;
@@ -745,6 +785,7 @@ static int lookup_instance(struct gpufs_tree *tree, struct node *dir, const char
 		return 0;
 	}
 	if (!gpufs_account_knows(dir->account, name)) {
+		settle_specs(tree, dir->account); /* it may be one just created */
 		rc = gpufs_account_instance(dir->account, name, FALSE, &result);
 		gpufs_cache_result_clear(dir->account->instances, &result);
 		if (rc < 0)
@@ -839,6 +880,7 @@ static int lookup_link(struct gpufs_tree *tree, struct node *dir, const char *na
 	struct node *node;
 	int rc;
 
+	settle_specs(tree, dir->account);
 	rc = names_of(dir->account, &result, names);
 	if (rc < 0) {
 		g_free(result.error);
@@ -866,6 +908,8 @@ static struct node *lookup_spec(struct gpufs_tree *tree, struct node *dir, const
 	node = g_hash_table_lookup(tree->names, key);
 	g_mutex_unlock(&tree->lock);
 	g_free(key);
+	if (node)
+		settle_spec(tree, node);
 	return node;
 }
 
@@ -920,11 +964,18 @@ static void fill_entry(struct gpufs_tree *tree, struct node *node, struct gpufs_
 	entry->entry_timeout = entry_timeout(tree, node);
 }
 
-/* The kernel took a reference: a node it holds keeps its account polled. */
+/* A node the kernel holds keeps its account polled; not the account's own
+ * directory or new/, which the spec watcher holds all along. */
+static gboolean counts_as_use(const struct node *node)
+{
+	return node->account && node->kind != NODE_ACCOUNT && node->kind != NODE_NEW;
+}
+
+/* The kernel took a reference. */
 static void hold(struct gpufs_tree *tree, struct node *node)
 {
 	g_mutex_lock(&tree->lock);
-	if (node->nlookup++ == 0 && node->account) {
+	if (node->nlookup++ == 0 && counts_as_use(node)) {
 		guint count = GPOINTER_TO_UINT(g_hash_table_lookup(tree->in_use, node->account));
 
 		g_hash_table_insert(tree->in_use, node->account, GUINT_TO_POINTER(count + 1));
@@ -939,13 +990,26 @@ void gpufs_tree_forget(struct gpufs_tree *tree, uint64_t ino, uint64_t count)
 	if (!node)
 		return;
 	g_mutex_lock(&tree->lock);
-	if (node->nlookup > 0 && count >= node->nlookup && node->account) {
+	if (node->nlookup > 0 && count >= node->nlookup && counts_as_use(node)) {
 		guint used = GPOINTER_TO_UINT(g_hash_table_lookup(tree->in_use, node->account));
 
 		g_hash_table_insert(tree->in_use, node->account, GUINT_TO_POINTER(used - 1));
 	}
 	node->nlookup = count >= node->nlookup ? 0 : node->nlookup - count;
 	g_mutex_unlock(&tree->lock);
+}
+
+gboolean gpufs_tree_events_in_use(struct gpufs_tree *tree)
+{
+	g_autofree char *key = name_key(ROOT_INO, "events");
+	struct node *node;
+	gboolean used;
+
+	g_mutex_lock(&tree->lock);
+	node = g_hash_table_lookup(tree->names, key);
+	used = node && node->nlookup > 0;
+	g_mutex_unlock(&tree->lock);
+	return used;
 }
 
 gboolean gpufs_tree_account_in_use(struct gpufs_tree *tree, struct gpufs_account *account)
@@ -972,7 +1036,7 @@ int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name
 	rc = lookup_node(tree, dir, name, self, &node);
 	if (rc < 0)
 		return rc;
-	rc = stat_node(tree, node, &entry->attr);
+	rc = stat_node(tree, node, FALSE, &entry->attr);
 	if (rc < 0)
 		return rc;
 	fill_entry(tree, node, entry);
@@ -980,14 +1044,17 @@ int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name
 	return 0;
 }
 
-int gpufs_tree_getattr(struct gpufs_tree *tree, uint64_t ino, struct stat *attr, double *timeout)
+int gpufs_tree_getattr(struct gpufs_tree *tree, uint64_t ino, gboolean of_open_file,
+		       struct stat *attr, double *timeout)
 {
 	struct node *node = node_get(tree, ino);
 	int rc;
 
 	if (!node)
 		return -ENOENT;
-	rc = stat_node(tree, node, attr);
+	if (node->kind == NODE_SPEC)
+		settle_spec(tree, node);
+	rc = stat_node(tree, node, of_open_file, attr);
 	*timeout = attr_timeout(tree, node);
 	return rc;
 }
@@ -1123,6 +1190,8 @@ int gpufs_tree_opendir(struct gpufs_tree *tree, uint64_t ino, struct gpufs_dir *
 	dir = g_new0(struct gpufs_dir, 1);
 	dir->entries = g_array_new(FALSE, TRUE, sizeof(struct dir_entry));
 	g_array_set_clear_func(dir->entries, dir_entry_clear);
+	if (node->kind == NODE_INSTANCES || node->kind == NODE_BY_NAME || node->kind == NODE_NEW)
+		settle_specs(tree, node->account);
 	switch (node->kind) {
 	case NODE_ROOT:
 		list_root(tree, node, dir);
@@ -1182,29 +1251,16 @@ void gpufs_tree_releasedir(struct gpufs_tree *tree, struct gpufs_dir *dir)
 
 /* ---- files ---- */
 
-static struct gpufs_handle *handle_new(struct gpufs_tree *tree, struct node *node)
-{
-	struct gpufs_handle *handle = g_new0(struct gpufs_handle, 1);
-
-	handle->node = node;
-	g_mutex_lock(&tree->lock);
-	handle->seen = node->generation;
-	g_hash_table_add(tree->handles, handle);
-	g_mutex_unlock(&tree->lock);
-	return handle;
-}
-
 static gboolean is_writable(const struct node *node)
 {
 	return node->kind == NODE_CTL || node->kind == NODE_SPEC || is_writable_value(node);
 }
 
-int gpufs_tree_open(struct gpufs_tree *tree, uint64_t ino, int flags, struct gpufs_handle **handle,
+int gpufs_tree_open(struct gpufs_tree *tree, uint64_t ino, int flags,
 		    struct gpufs_open_flags *open_flags)
 {
 	struct node *node = node_get(tree, ino);
 	gboolean writing = (flags & O_ACCMODE) != O_RDONLY;
-	int rc;
 
 	if (!node)
 		return -ENOENT;
@@ -1214,20 +1270,11 @@ int gpufs_tree_open(struct gpufs_tree *tree, uint64_t ino, int flags, struct gpu
 		return -EACCES;
 	if (writing && tree->options.read_only)
 		return -EROFS;
-	if ((!node->content || node->kind == NODE_LIVE) && node->kind != NODE_EVENTS) {
-		rc = refresh(tree, node);
-		if (rc < 0)
-			return rc;
-	}
-	*handle = handle_new(tree, node);
-	if (node->kind == NODE_EVENTS)
-		gpufs_events_reader_add(tree->options.events, 1);
 	*open_flags = (struct gpufs_open_flags){
-	    .direct_io = is_uncached(node),
-	    .keep_cache = !is_uncached(node),
-	    /* Only a spec file acts on close: spare every other close a
-	     * round trip to the daemon. */
-	    .noflush = node->kind != NODE_SPEC,
+	    .keep_cache = TRUE,
+	    .spec_writer = writing && node->kind == NODE_SPEC,
+	    /* Only a spec file acts on close. */
+	    .noflush = !(writing && node->kind == NODE_SPEC),
 	};
 	return 0;
 }
@@ -1238,8 +1285,7 @@ static gboolean usable_spec_name(const char *name)
 }
 
 int gpufs_tree_create(struct gpufs_tree *tree, uint64_t parent, const char *name, mode_t mode,
-		      int flags, struct gpufs_entry *entry, struct gpufs_handle **handle,
-		      struct gpufs_open_flags *open_flags)
+		      int flags, struct gpufs_entry *entry, struct gpufs_open_flags *open_flags)
 {
 	struct node *dir = node_get(tree, parent);
 	struct node *node;
@@ -1280,51 +1326,37 @@ int gpufs_tree_create(struct gpufs_tree *tree, uint64_t parent, const char *name
 	fill_attr(tree, node, &entry->attr);
 	fill_entry(tree, node, entry);
 	hold(tree, node);
-	*handle = handle_new(tree, node);
-	*open_flags = (struct gpufs_open_flags){.direct_io = TRUE};
+	*open_flags = (struct gpufs_open_flags){
+	    .keep_cache = TRUE,
+	    .spec_writer = TRUE,
+	};
 	return 0;
 }
 
-/* Offsets of /events are stream positions; a reader that starts at 0 when
- * the ring has moved on starts at the oldest line kept, without a word. */
-static int read_events(struct gpufs_tree *tree, struct gpufs_handle *handle, off_t offset,
-		       size_t size, GBytes **data)
+int gpufs_tree_read(struct gpufs_tree *tree, uint64_t ino, off_t offset, size_t size, GBytes **data)
 {
-	struct gpufs_events *events = tree->options.events;
-	GBytes *bytes;
-
-	if (!handle->started || (guint64)offset != handle->next_off) {
-		handle->stream = (guint64)offset;
-		if (!handle->started)
-			handle->stream = MAX(handle->stream, gpufs_events_oldest(events));
-	}
-	bytes = gpufs_events_read(events, &handle->stream, size);
-	if (!bytes)
-		return -EAGAIN;
-	handle->started = TRUE;
-	handle->next_off = (guint64)offset + g_bytes_get_size(bytes);
-	*data = bytes;
-	return 0;
-}
-
-int gpufs_tree_read(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *handle,
-		    off_t offset, size_t size, GBytes **data)
-{
-	struct node *node = handle->node;
+	struct node *node = node_get(tree, ino);
 	gsize length;
 	int rc;
 
-	if (node->kind == NODE_EVENTS)
-		return read_events(tree, handle, offset, size, data);
-	/* ctl and spec files show their latest state at every read; a live
-	 * file was fetched at open. */
-	if ((is_uncached(node) && node->kind != NODE_LIVE) || !node->content) {
+	if (!node)
+		return -ENOENT;
+	if (is_dir(node))
+		return -EISDIR;
+	if (node->kind == NODE_EVENTS) {
+		*data = gpufs_events_read(tree->options.events, (guint64)offset, size);
+		if (!*data)
+			*data = g_bytes_new_static("", 0);
+		return 0;
+	}
+	/* The kernel reads what its last lookup or getattr told it about;
+	 * only a file it never asked about is rendered here. */
+	if (!node->content) {
 		rc = refresh(tree, node);
 		if (rc < 0)
 			return rc;
 	}
 	g_mutex_lock(&tree->lock);
-	handle->seen = node->generation;
 	length = g_bytes_get_size(node->content);
 	if ((gsize)offset >= length)
 		*data = g_bytes_new_static("", 0);
@@ -1399,6 +1431,7 @@ static void spec_restart(struct gpufs_tree *tree, struct spec_file *spec, const 
 	gpufs_spec_builder_free(spec->builder);
 	spec->builder = new_builder(tree, node->account->provider, node->name);
 	g_string_truncate(spec->text, 0);
+	spec->closed = FALSE;
 	spec->applied = FALSE;
 	g_clear_pointer(&spec->result, g_free);
 }
@@ -1429,20 +1462,23 @@ static ssize_t write_spec(struct node *node, const char *buf, size_t size, off_t
 	return rc;
 }
 
-ssize_t gpufs_tree_write(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *handle,
-			 const char *buf, size_t size, off_t offset)
+ssize_t gpufs_tree_write(struct gpufs_tree *tree, uint64_t ino, const char *buf, size_t size,
+			 off_t offset)
 {
-	struct node *node = handle->node;
+	struct node *node = node_get(tree, ino);
 
+	if (!node)
+		return -ENOENT;
 	if (tree->options.read_only)
 		return -EROFS;
-	handle->wrote = TRUE;
 	if (node->kind == NODE_CTL)
 		return write_ctl(tree, node, buf, size);
 	if (is_writable_value(node))
 		return write_value(tree, node, buf, size);
-	if (node->kind == NODE_SPEC)
+	if (node->kind == NODE_SPEC) {
+		settle_spec(tree, node); /* a close before this write counts first */
 		return write_spec(node, buf, size, offset);
+	}
 	return -EACCES;
 }
 
@@ -1476,29 +1512,128 @@ static int apply_spec(struct node *node, struct spec_file *spec)
 	return 0;
 }
 
-int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *handle)
+/* ---- spec files closed ---- */
+
+/* Applies @node's spec if its writer closed it; waits while another thread
+ * applies it, so whoever asks next sees the result. */
+static void apply_if_closed(struct node *node)
 {
-	struct node *node = handle->node;
 	struct spec_file *spec = node->spec;
+
+	g_mutex_lock(&spec->lock);
+	if (spec->closed && !spec->applied && !gpufs_spec_builder_empty(spec->builder))
+		apply_spec(node, spec);
+	g_mutex_unlock(&spec->lock);
+}
+
+static void drain_closes(struct gpufs_tree *tree)
+{
+	if (tree->drain_closes)
+		tree->drain_closes(tree->drain_ctx);
+}
+
+static void settle_spec(struct gpufs_tree *tree, struct node *node)
+{
+	drain_closes(tree);
+	apply_if_closed(node);
+}
+
+/* The account's new/ directory node, when it was ever looked up. */
+static struct node *new_dir_of(struct gpufs_tree *tree, struct gpufs_account *account)
+{
+	g_autofree char *account_key = name_key(ROOT_INO, account->name);
+	struct node *node;
+	struct node *dir = NULL;
+
+	g_mutex_lock(&tree->lock);
+	node = g_hash_table_lookup(tree->names, account_key);
+	if (node) {
+		g_autofree char *key = name_key(node->ino, "new");
+
+		dir = g_hash_table_lookup(tree->names, key);
+	}
+	g_mutex_unlock(&tree->lock);
+	return dir;
+}
+
+/* Every closed spec of @account is applied: what a script closed before
+ * it lists its instances is among them. */
+static void settle_specs(struct gpufs_tree *tree, struct gpufs_account *account)
+{
+	struct node *dir = new_dir_of(tree, account);
+	g_autoptr(GPtrArray) specs = g_ptr_array_new();
+
+	if (!dir)
+		return;
+	drain_closes(tree);
+	g_mutex_lock(&tree->lock);
+	for (guint i = 0; dir->specs && i < dir->specs->len; i++)
+		g_ptr_array_add(specs, dir->specs->pdata[i]);
+	g_mutex_unlock(&tree->lock);
+	for (guint i = 0; i < specs->len; i++)
+		apply_if_closed(specs->pdata[i]);
+}
+
+static void mark_closed(struct node *node)
+{
+	g_mutex_lock(&node->spec->lock);
+	node->spec->closed = TRUE;
+	g_mutex_unlock(&node->spec->lock);
+}
+
+int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino)
+{
+	struct node *node = node_get(tree, ino);
+	struct spec_file *spec;
 	int rc = 0;
 
-	if (node->kind != NODE_SPEC || !handle->wrote)
+	if (!node || node->kind != NODE_SPEC)
 		return 0;
+	spec = node->spec;
+	mark_closed(node);
 	g_mutex_lock(&spec->lock);
 	if (!spec->applied && !gpufs_spec_builder_empty(spec->builder))
 		rc = apply_spec(node, spec);
 	g_mutex_unlock(&spec->lock);
-	refresh(tree, node);
 	return rc;
 }
 
-void gpufs_tree_release(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *handle)
+GPtrArray *gpufs_tree_spec_dirs(struct gpufs_tree *tree)
 {
-	if (handle->node->kind == NODE_EVENTS)
-		gpufs_events_reader_add(tree->options.events, -1);
+	GPtrArray *dirs = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; !tree->options.read_only && i < tree->accounts->len; i++) {
+		struct gpufs_account *account = tree->accounts->pdata[i];
+
+		g_ptr_array_add(dirs, g_strdup_printf("%s/new", account->name));
+	}
+	return dirs;
+}
+
+void gpufs_tree_spec_closed(struct gpufs_tree *tree, const char *dir_path, const char *name)
+{
+	g_autofree char *account_name = g_path_get_dirname(dir_path);
+	struct gpufs_account *account = account_named(tree, account_name);
+	struct node *dir = account ? new_dir_of(tree, account) : NULL;
+	g_autofree char *key = NULL;
+	struct node *node;
+
+	if (!dir)
+		return;
+	key = name_key(dir->ino, name);
 	g_mutex_lock(&tree->lock);
-	g_hash_table_remove(tree->handles, handle); /* frees it */
+	node = g_hash_table_lookup(tree->names, key);
 	g_mutex_unlock(&tree->lock);
+	if (!node || node->kind != NODE_SPEC)
+		return;
+	mark_closed(node);
+	apply_if_closed(node);
+}
+
+void gpufs_tree_set_close_source(struct gpufs_tree *tree, void (*drain)(void *ctx), void *ctx)
+{
+	tree->drain_closes = drain;
+	tree->drain_ctx = ctx;
 }
 
 int gpufs_tree_truncate(struct gpufs_tree *tree, uint64_t ino, off_t size, struct stat *attr)
@@ -1513,6 +1648,7 @@ int gpufs_tree_truncate(struct gpufs_tree *tree, uint64_t ino, off_t size, struc
 	if (node->kind == NODE_SPEC) {
 		struct spec_file *spec = node->spec;
 
+		settle_spec(tree, node);
 		g_mutex_lock(&spec->lock);
 		if (spec->sent)
 			rc = -EEXIST; /* its create ran: this file is spent */
@@ -1526,7 +1662,7 @@ int gpufs_tree_truncate(struct gpufs_tree *tree, uint64_t ino, off_t size, struc
 	}
 	if (rc < 0)
 		return rc;
-	return stat_node(tree, node, attr);
+	return stat_node(tree, node, FALSE, attr);
 }
 
 /* rm never reaches a provider: only local spec files can go. */
@@ -1534,49 +1670,39 @@ int gpufs_tree_unlink(struct gpufs_tree *tree, uint64_t parent, const char *name
 {
 	struct node *dir = node_get(tree, parent);
 	struct node *node;
+	gboolean removed = FALSE;
 	char *key;
 
 	if (!dir)
 		return -ENOENT;
 	if (dir->kind != NODE_NEW)
 		return -EPERM;
+	/* A spec closed before rm was meant: it is applied first. */
+	node = lookup_spec(tree, dir, name);
 	key = name_key(dir->ino, name);
 	g_mutex_lock(&tree->lock);
-	node = g_hash_table_lookup(tree->names, key);
-	if (node) {
+	if (node && g_hash_table_lookup(tree->names, key) == node) {
 		g_hash_table_remove(tree->names, key);
 		g_ptr_array_remove(dir->specs, node);
 		node->unlinked = TRUE;
+		removed = TRUE;
 	}
 	g_mutex_unlock(&tree->lock);
 	g_free(key);
-	return node ? 0 : -ENOENT;
+	return removed ? 0 : -ENOENT;
 }
 
 /* ---- the live tree ---- */
 
-void gpufs_tree_wait(struct gpufs_tree *tree, struct gpufs_handle *handle, gint64 timeout_us)
+gboolean gpufs_tree_poll_ready(struct gpufs_tree *tree, uint64_t ino)
 {
-	if (handle->node->kind == NODE_EVENTS)
-		gpufs_events_wait(tree->options.events, handle->stream, timeout_us);
-	else
-		g_usleep(timeout_us);
-}
-
-void gpufs_tree_wake_all(struct gpufs_tree *tree)
-{
-	gpufs_events_wake(tree->options.events);
-}
-
-gboolean gpufs_tree_poll_ready(struct gpufs_tree *tree, struct gpufs_handle *handle)
-{
-	struct node *node = handle->node;
+	struct node *node = node_get(tree, ino);
 	gboolean ready;
 
-	if (node->kind == NODE_EVENTS)
-		return gpufs_events_size(tree->options.events) > handle->stream;
+	if (!node)
+		return FALSE;
 	g_mutex_lock(&tree->lock);
-	ready = node->generation != handle->seen;
+	ready = node->content && node->generation != node->notified;
 	g_mutex_unlock(&tree->lock);
 	return ready;
 }
@@ -1778,12 +1904,35 @@ static void notify_entries(struct gpufs_tree *tree, struct node *dir, GPtrArray 
 	}
 }
 
+/* /events grew: its size moves (the kernel drops its pages then) and
+ * watchers get IN_MODIFY.  The bytes already there never change. */
+static void notify_events(struct gpufs_tree *tree)
+{
+	g_autofree char *key = name_key(ROOT_INO, "events");
+	guint64 size = gpufs_events_size(tree->options.events);
+	struct change change = {.path = NULL};
+	struct node *node;
+
+	g_mutex_lock(&tree->lock);
+	node = g_hash_table_lookup(tree->names, key);
+	if (node && node->nlookup > 0 && size != tree->events_told) {
+		tree->events_told = size;
+		node->mtime = now_realtime();
+		change = (struct change){node->ino, g_strdup("events"), node->mtime};
+	}
+	g_mutex_unlock(&tree->lock);
+	if (change.path && tree->notifier.changed)
+		tree->notifier.changed(tree->notifier.ctx, change.ino, change.path, &change.mtime);
+	g_free(change.path);
+}
+
 void gpufs_tree_sync(struct gpufs_tree *tree, struct gpufs_account *account, GPtrArray *created,
 		     GPtrArray *gone)
 {
 	struct node *dir = held_instances_dir(tree, account);
 
 	notify_changes(tree, account, gone);
+	notify_events(tree);
 	if (!dir)
 		return;
 	notify_entries(tree, dir, created, TRUE);

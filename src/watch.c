@@ -78,14 +78,14 @@ static gboolean any_transitional(struct gpufs_instance_list *list)
 	return FALSE;
 }
 
-/* Somebody looks: the kernel holds a node of the account, /events has a
- * reader, or an instance is changing state (a script waits for it). */
+/* Somebody looks: the kernel holds a node of the account or /events, or an
+ * instance is changing state (a script waits for it). */
 static gboolean needed(struct poller *poller)
 {
 	struct gpufs_watch *watch = poller->watch;
 
 	return gpufs_tree_account_in_use(watch->tree, poller->account) ||
-	       gpufs_events_has_readers(watch->events) || any_transitional(poller->last);
+	       gpufs_tree_events_in_use(watch->tree) || any_transitional(poller->last);
 }
 
 static void poll_once(struct poller *poller)

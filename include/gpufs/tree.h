@@ -24,7 +24,7 @@ struct gpufs_tree_options {
 	gboolean read_only;
 	struct gpufs_events *events; /* the /events stream; owned by the caller */
 	gboolean shared;	     /* allow_other: other users write specs too */
-	double attr_timeout;	     /* for value files; 0 for files that change under writes */
+	double attr_timeout;	     /* value files: the least the kernel may trust them */
 	double entry_timeout;
 };
 
@@ -35,16 +35,15 @@ struct gpufs_entry {
 	double entry_timeout;
 };
 
-/* How the front must open a file. */
+/* How the front answers an OPEN, when the kernel sends one at all (see
+ * fs.c: normally it does not).  No file keeps per-open state. */
 struct gpufs_open_flags {
-	gboolean direct_io;  /* reads and writes always reach the daemon */
-	gboolean keep_cache; /* the page cache may be kept */
-	gboolean nonseekable;
-	gboolean noflush; /* close need not reach the daemon */
+	gboolean keep_cache;  /* the page cache may be kept */
+	gboolean noflush;     /* close need not reach the daemon */
+	gboolean spec_writer; /* a spec opened for writing: its flush applies it */
 };
 
 struct gpufs_tree;
-struct gpufs_handle;
 struct gpufs_dir;
 
 /* Takes ownership of @accounts (struct gpufs_account *, freed with the tree). */
@@ -56,7 +55,11 @@ int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name
 		      struct gpufs_entry *entry);
 /* The kernel dropped @count references taken by lookup and create replies. */
 void gpufs_tree_forget(struct gpufs_tree *tree, uint64_t ino, uint64_t count);
-int gpufs_tree_getattr(struct gpufs_tree *tree, uint64_t ino, struct stat *attr, double *timeout);
+/* @of_open_file: asked for a reader of an open file (fstat, or the kernel
+ * before a read), not by path (`ls -l`); only such a reader makes a live
+ * file ask its provider. */
+int gpufs_tree_getattr(struct gpufs_tree *tree, uint64_t ino, gboolean of_open_file,
+		       struct stat *attr, double *timeout);
 int gpufs_tree_readlink(struct gpufs_tree *tree, uint64_t ino, char **target);
 
 /* Directories: opendir takes a snapshot of the names, readdir walks it. */
@@ -68,32 +71,42 @@ typedef gboolean (*gpufs_dir_fill_fn)(void *ctx, const char *name, const struct 
 void gpufs_tree_readdir(struct gpufs_dir *dir, off_t offset, gpufs_dir_fill_fn fill, void *ctx);
 void gpufs_tree_releasedir(struct gpufs_tree *tree, struct gpufs_dir *dir);
 
-int gpufs_tree_open(struct gpufs_tree *tree, uint64_t ino, int flags, struct gpufs_handle **handle,
+/* Checks an open (access, read-only mount) and says how to answer it. */
+int gpufs_tree_open(struct gpufs_tree *tree, uint64_t ino, int flags,
 		    struct gpufs_open_flags *open_flags);
 /* Creates a spec file in a new/ directory. */
 int gpufs_tree_create(struct gpufs_tree *tree, uint64_t parent, const char *name, mode_t mode,
-		      int flags, struct gpufs_entry *entry, struct gpufs_handle **handle,
-		      struct gpufs_open_flags *open_flags);
-/* Returns a reference to the bytes for [offset, offset+size). */
-int gpufs_tree_read(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *handle,
-		    off_t offset, size_t size, GBytes **data);
+		      int flags, struct gpufs_entry *entry, struct gpufs_open_flags *open_flags);
+/* Returns a reference to the bytes for [offset, offset+size) of the
+ * snapshot the kernel was last told about. */
+int gpufs_tree_read(struct gpufs_tree *tree, uint64_t ino, off_t offset, size_t size,
+		    GBytes **data);
 /* Returns the count written or -errno. */
-ssize_t gpufs_tree_write(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *handle,
-			 const char *buf, size_t size, off_t offset);
-int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *handle);
-void gpufs_tree_release(struct gpufs_tree *tree, uint64_t ino, struct gpufs_handle *handle);
+ssize_t gpufs_tree_write(struct gpufs_tree *tree, uint64_t ino, const char *buf, size_t size,
+			 off_t offset);
+/* A spec writer's flush: applies the spec (only when the kernel sends
+ * opens and flushes; otherwise gpufs_tree_spec_closed does). */
+int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino);
 /* Truncation (O_TRUNC, `>`): only spec and ctl files accept it. */
 int gpufs_tree_truncate(struct gpufs_tree *tree, uint64_t ino, off_t size, struct stat *attr);
 int gpufs_tree_unlink(struct gpufs_tree *tree, uint64_t parent, const char *name);
 
-/* Stream files (/events) answer -EAGAIN from read when there is nothing new;
- * this waits for more, at most @timeout_us. */
-void gpufs_tree_wait(struct gpufs_tree *tree, struct gpufs_handle *handle, gint64 timeout_us);
-/* Ends every wait (unmount). */
-void gpufs_tree_wake_all(struct gpufs_tree *tree);
+/* poll(2): TRUE when the file changed and the kernel has not been told yet;
+ * otherwise the notifier wakes the poll handle at the change. */
+gboolean gpufs_tree_poll_ready(struct gpufs_tree *tree, uint64_t ino);
 
-/* poll(2): TRUE when the file changed since this handle last read it. */
-gboolean gpufs_tree_poll_ready(struct gpufs_tree *tree, struct gpufs_handle *handle);
+/* ---- spec files closed ---- */
+
+/* The new/ directories to watch for closes, as paths under the mountpoint
+ * ("runcrate/new"); none on a read-only mount. */
+GPtrArray *gpufs_tree_spec_dirs(struct gpufs_tree *tree);
+/* A writer closed the spec @name in @dir (one of the paths above): it is
+ * applied, once, unless it is empty or already was. */
+void gpufs_tree_spec_closed(struct gpufs_tree *tree, const char *dir, const char *name);
+/* Closes are learnt asynchronously; before the tree answers about a spec,
+ * or about an account's instances, it calls @drain, which must report
+ * every close that happened before that request (gpufs_tree_spec_closed). */
+void gpufs_tree_set_close_source(struct gpufs_tree *tree, void (*drain)(void *ctx), void *ctx);
 
 /* ---- the live tree ---- */
 
@@ -113,13 +126,17 @@ struct gpufs_tree_notifier {
 
 void gpufs_tree_set_notifier(struct gpufs_tree *tree, const struct gpufs_tree_notifier *notifier);
 
-/* TRUE while the kernel holds any node of @account (open files, watched or
- * cached entries): the poller's reason to go on. */
+/* TRUE while the kernel holds any node below @account's directory (open
+ * files, watched or cached entries): the poller's reason to go on.  The
+ * account and new/ directories themselves do not count: the spec watcher
+ * holds those for good. */
 gboolean gpufs_tree_account_in_use(struct gpufs_tree *tree, struct gpufs_account *account);
+/* TRUE while the kernel holds /events: every account is polled then. */
+gboolean gpufs_tree_events_in_use(struct gpufs_tree *tree);
 
 /* After a fresh listing of @account: re-renders the files the kernel holds
- * and notifies every change not yet notified, and the instances in
- * @created and @gone (ids). */
+ * and notifies every change not yet notified, the instances in @created
+ * and @gone (ids), and lines added to /events. */
 void gpufs_tree_sync(struct gpufs_tree *tree, struct gpufs_account *account, GPtrArray *created,
 		     GPtrArray *gone);
 

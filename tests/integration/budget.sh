@@ -29,18 +29,17 @@ cp "$WORK/spec" new/under || fail "0.49 on top of 8.30 fits under 9: $(cat new/u
 assert_eq 1 "$(sim_count "$POST")" "the create under the cap was sent"
 
 spec 'offer=quirky-lovelace-a100-7c3e\n'
-assert_fails "1.29 on top of 8.79 is refused" cp "$WORK/spec" new/over
-grep -q "Disk quota exceeded" "$WORK/last-stderr" || fail "cp shows EDQUOT: $(cat "$WORK/last-stderr")"
+cp "$WORK/spec" new/over || fail "cp of a spec"
 assert_eq "error: refused before renting: this offer costs 1.29 USD/h and account [runcrate] already runs 8.79 USD/h; together 10.08 exceeds max_cost_per_hour = 9" \
 	"$(cat new/over)" "the spec file names the figures"
 
 spec 'gpu_type=h100-sxm\ngpu_count=2\n'
-assert_fails "a gpu_type priced by its cheapest offer of that count" cp "$WORK/spec" new/over2
+cp "$WORK/spec" new/over2 || fail "cp of a spec"
 grep -q "costs 4.98 USD/h" new/over2 || fail "priced as the 2x h100: $(cat new/over2)"
 pass "gpu_type and gpu_count pick the price"
 
 spec 'offer=no-such-offer\n'
-assert_fails "an offer without a price, under a cap" cp "$WORK/spec" new/unpriced
+cp "$WORK/spec" new/unpriced || fail "cp of a spec"
 grep -q "max_cost_per_hour is set but offer \"no-such-offer\" is not in runcrate/offers" new/unpriced ||
 	fail "says the price is unknown: $(cat new/unpriced)"
 pass "an unknown price is refused under a cap"
@@ -57,7 +56,7 @@ sim_reset
 spec 'gpu_type=rtx4090\n'
 cp "$WORK/spec" new/fits || fail "0.39 on top of 8.79 fits under 9.5: $(cat new/fits)"
 spec 'gpu_type=a6000\n'
-assert_fails "0.49 on top of 9.18 is refused by [gpufs]" cp "$WORK/spec" new/over3
+cp "$WORK/spec" new/over3 || fail "cp of a spec"
 grep -q "and the whole mount (\[gpufs\]) already runs 9.18 USD/h; together 9.67 exceeds max_cost_per_hour = 9.5" \
 	new/over3 || fail "names the mount's figures: $(cat new/over3)"
 pass "the [gpufs] cap names the figures"

@@ -135,10 +135,12 @@ offer=$(sed -n 2p offers | cut -f 1)
 sim_reset
 fault "{\"kind\":\"drop\",\"route\":\"$POST\",\"count\":1}"
 printf 'offer=%s\n' "$offer" >"$WORK/spec"
-# cp, not the shell's >: shells ignore close(2)'s error.
-timed 5000 "a create whose reply is lost" cp "$WORK/spec" new/lost1
-assert_eq 0 "$TIMED_RC" "the create counts as done"
-new_id=$(head -n 1 new/lost1)
+# The create runs once the writer closes; reading the spec file waits for it.
+cp "$WORK/spec" new/lost1 || fail "cp of a spec"
+timed 5000 "the outcome of a create whose reply is lost" head -n 1 new/lost1
+new_id=$(cat "$WORK/out")
+case "$new_id" in "" | error*) fail "the create counts as done: [$new_id]" ;; esac
+pass "the create counts as done"
 assert_eq "# the provider's reply was lost; found the new instance by its name" \
 	"$(sed -n 2p new/lost1)" "the spec file says how"
 assert_eq lost1 "$(cat "instances/$new_id/name")" "the id is the new instance"
@@ -147,7 +149,8 @@ assert_eq 1 "$(grep -lx lost1 instances/*/name | wc -l)" "one instance named los
 
 # A 500 where the provider did nothing: it fails and says to look first.
 fault "{\"kind\":\"5xx\",\"route\":\"$POST\",\"count\":1}"
-assert_fails "a create answered 500" cp "$WORK/spec" new/lost2
+cp "$WORK/spec" new/lost2 || fail "cp of a spec"
+assert_spec_error "a create answered 500 fails" new/lost2 .
 grep -q "may still appear: check instances/ before retrying" new/lost2 ||
 	fail "the spec file says to check: $(cat new/lost2)"
 pass "the spec file says it may still appear"
@@ -157,8 +160,9 @@ assert_eq 0 "$(grep -lx lost2 instances/*/name 2>/dev/null | wc -l)" "no instanc
 # A create slower than the timeout: gpufs gives up, the provider acts later;
 # exactly one instance appears and nothing was sent twice.
 fault "{\"kind\":\"latency\",\"route\":\"$POST\",\"ms\":4000,\"count\":1}"
-timed 5000 "a create that times out" cp "$WORK/spec" new/slow1
-[ "$TIMED_RC" -ne 0 ] || fail "a timed-out create whose instance is not listed yet fails"
+cp "$WORK/spec" new/slow1 || fail "cp of a spec"
+timed 5000 "the outcome of a create that times out" cat new/slow1
+assert_spec_error "a timed-out create whose instance is not listed yet fails" new/slow1 .
 grep -q "may still appear" new/slow1 || fail "new/slow1 explains: $(cat new/slow1)"
 pass "a timed-out create says it may still appear"
 sleep 1.1

@@ -73,6 +73,15 @@ assert_fails() {
 }
 
 # wait_until SECONDS WHAT COMMAND...: polls COMMAND every 0.2 s.
+# A spec refused as a whole is known only once its writer has closed it, and
+# close(2) does not carry that (gpufs(1), CREATING): the writer succeeds,
+# nothing is sent, and the spec file's first line says why.
+# assert_spec_error WHAT FILE ERE
+assert_spec_error() {
+	head -n 1 "$2" | grep -qE "^error: .*$3" || fail "$1: $2 says [$(head -c 300 "$2")]"
+	pass "$1"
+}
+
 wait_until() {
 	limit=$1
 	what=$2

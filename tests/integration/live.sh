@@ -8,7 +8,7 @@ mount_gpufs -o poll=1,ttl=1
 cd "$MNT/runcrate"
 offer=$(sed -n 2p offers | cut -f 1)
 
-timeout 20 cat "$MNT/events" >"$WORK/events.out" 2>&1 &
+timeout 20 inotifywait -q -e modify "$MNT/events" >"$WORK/events-modify.out" 2>&1 &
 events_pid=$!
 timeout 20 tail -f "$MNT/events" >"$WORK/tail.out" 2>&1 &
 tail_pid=$!
@@ -48,8 +48,13 @@ wait "$delete_pid" || fail "no IN_DELETE when the instance left the list"
 pass "an instance leaving the list raises IN_DELETE"
 
 sleep 2
-kill "$events_pid" "$tail_pid" 2>/dev/null || true
-wait "$events_pid" "$tail_pid" 2>/dev/null || true
+kill "$tail_pid" 2>/dev/null || true
+wait "$events_pid" || fail "no IN_MODIFY on events when lines were added"
+pass "events raises IN_MODIFY as it grows"
+wait "$tail_pid" 2>/dev/null || true
+timeout 5 cat "$MNT/events" >"$WORK/events.out" || fail "cat events does not end"
+pass "cat events prints what happened and ends"
+assert_eq "$(stat -c %s "$MNT/events")" "$(wc -c <"$WORK/events.out")" "stat and cat agree on events"
 mine=$(grep -P "\t$id\t" "$WORK/events.out" | cut -f 4-6 | tr '\t' ' ')
 expected="instance  created
 provider_status starting deploying
@@ -59,7 +64,7 @@ status running terminated
 provider_status running terminated
 instance  gone"
 assert_eq "$expected" "$(echo "$mine" | grep -E '^(instance|status|provider_status) ')" \
-	"cat events streams the transitions in order"
+	"events holds the transitions in order"
 grep -qP "^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\truncrate\t$id\t" "$WORK/events.out" || fail "events lines start with an RFC 3339 time and the account"
 grep -qP "\t$id\tstatus\tpending\trunning" "$WORK/tail.out" || fail "tail -f events saw the change"
 pass "tail -f events follows"

@@ -72,13 +72,14 @@ assert_eq "ssh -p $((40000 + id % 20000)) root@203.0.113.9" "$(cat "instances/$i
 assert_eq 203.0.113.9 "$(cat "instances/$id/ip")" "ip is trimmed"
 assert_eq 61 "$(cat "instances/$id/gpu_temp")" "gpu_temp while running"
 
-# ---- a spec error names the offer, creates nothing (cp, unlike sh, checks close)
+# ---- a spec error names the offer, creates nothing
 printf 'offer=999\nimage=x\n' >"$WORK/bad-offer"
-assert_fails "an unknown offer" cp "$WORK/bad-offer" new/bad
+cp "$WORK/bad-offer" new/bad || fail "cp of a spec"
 grep -q "^error: .*no offer 999" new/bad || fail "the spec file names the offer: $(cat new/bad)"
 pass "the spec file names the offer"
 printf 'offer=123456\n' >"$WORK/no-image"
-assert_fails "a spec without image" cp "$WORK/no-image" new/noimage
+cp "$WORK/no-image" new/noimage || fail "cp of a spec"
+assert_spec_error "a spec without image" new/noimage image
 assert_fails "a passthrough field Vast.ai does not document" \
 	sh -c "printf 'offer=123456\nvastai.bogus=1\n' > new/bogus"
 

@@ -1,0 +1,183 @@
+/* The spec close watcher (see closes.h). */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+#include "gpufs/log.h"
+#include "closes.h"
+
+struct gpufs_closes {
+	struct gpufs_tree *tree;
+	char *mountpoint;
+	int inotify_fd;
+	int stop_fd; /* an eventfd: written once to end the thread */
+	GThread *thread;
+	gint ready;	   /* atomic: 1 once every new/ is watched */
+	GMutex state_lock; /* with @settled: the watcher's start is over */
+	GCond settled;
+	gboolean done_starting;
+	GMutex drain_lock; /* one reader of the queue at a time */
+	GHashTable *dirs;  /* watch descriptor -> "account/new" */
+};
+
+struct closed {
+	char *dir;
+	char *name;
+};
+
+/* Reads what the queue holds without waiting; lock held.  Closes are
+ * collected and reported after the lock is let go, since reporting one
+ * may create an instance. */
+static void read_queue(struct gpufs_closes *closes, GArray *out)
+{
+	char buf[16 * (sizeof(struct inotify_event) + NAME_MAX + 1)]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t len;
+
+	while ((len = read(closes->inotify_fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + len;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			const char *dir =
+			    g_hash_table_lookup(closes->dirs, GINT_TO_POINTER(ev->wd));
+
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW)
+				gpufs_err("spec watcher: inotify queue overflowed; a spec close "
+					  "may have been missed: check new/");
+			if (!(ev->mask & IN_CLOSE_WRITE) || !dir || ev->len == 0)
+				continue;
+			g_array_append_val(out,
+					   ((struct closed){g_strdup(dir), g_strdup(ev->name)}));
+		}
+	}
+}
+
+void gpufs_closes_drain(void *data)
+{
+	struct gpufs_closes *closes = data;
+	g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(struct closed));
+
+	if (!g_atomic_int_get(&closes->ready))
+		return;
+	g_mutex_lock(&closes->drain_lock);
+	read_queue(closes, found);
+	g_mutex_unlock(&closes->drain_lock);
+	for (guint i = 0; i < found->len; i++) {
+		struct closed *c = &g_array_index(found, struct closed, i);
+
+		gpufs_tree_spec_closed(closes->tree, c->dir, c->name);
+		g_free(c->dir);
+		g_free(c->name);
+	}
+}
+
+static gboolean add_watches(struct gpufs_closes *closes)
+{
+	g_autoptr(GPtrArray) dirs = gpufs_tree_spec_dirs(closes->tree);
+
+	for (guint i = 0; i < dirs->len; i++) {
+		g_autofree char *path = g_build_filename(closes->mountpoint, dirs->pdata[i], NULL);
+		int wd = inotify_add_watch(closes->inotify_fd, path, IN_CLOSE_WRITE | IN_ONLYDIR);
+
+		if (wd < 0) {
+			gpufs_warn("spec watcher: %s: %s; closes are told by flush instead", path,
+				   g_strerror(errno));
+			return FALSE;
+		}
+		g_hash_table_insert(closes->dirs, GINT_TO_POINTER(wd), g_strdup(dirs->pdata[i]));
+	}
+	return TRUE;
+}
+
+static void finish_start(struct gpufs_closes *closes, gboolean ready)
+{
+	g_mutex_lock(&closes->state_lock);
+	g_atomic_int_set(&closes->ready, ready);
+	closes->done_starting = TRUE;
+	g_cond_broadcast(&closes->settled);
+	g_mutex_unlock(&closes->state_lock);
+}
+
+static gpointer run(gpointer data)
+{
+	struct gpufs_closes *closes = data;
+	struct pollfd fds[2] = {{.fd = closes->inotify_fd, .events = POLLIN},
+				{.fd = closes->stop_fd, .events = POLLIN}};
+	gboolean ready = add_watches(closes);
+
+	finish_start(closes, ready);
+	if (!ready)
+		return NULL;
+	while (poll(fds, 2, -1) >= 0 || errno == EINTR) {
+		if (fds[1].revents)
+			break;
+		if (fds[0].revents & POLLIN)
+			gpufs_closes_drain(closes);
+	}
+	return NULL;
+}
+
+struct gpufs_closes *gpufs_closes_start(struct gpufs_tree *tree, const char *mountpoint)
+{
+	struct gpufs_closes *closes = g_new0(struct gpufs_closes, 1);
+
+	closes->tree = tree;
+	closes->mountpoint = g_strdup(mountpoint);
+	closes->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	closes->stop_fd = eventfd(0, EFD_CLOEXEC);
+	closes->dirs = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	g_mutex_init(&closes->drain_lock);
+	g_mutex_init(&closes->state_lock);
+	g_cond_init(&closes->settled);
+	if (closes->inotify_fd < 0 || closes->stop_fd < 0) {
+		gpufs_warn("spec watcher: %s; closes are told by flush instead", g_strerror(errno));
+		finish_start(closes, FALSE);
+		return closes;
+	}
+	closes->thread = g_thread_new("gpufs-closes", run, closes);
+	return closes;
+}
+
+gboolean gpufs_closes_ready(struct gpufs_closes *closes)
+{
+	return closes && g_atomic_int_get(&closes->ready);
+}
+
+gboolean gpufs_closes_wait_ready(struct gpufs_closes *closes, gint64 timeout_us)
+{
+	gint64 deadline = g_get_monotonic_time() + timeout_us;
+
+	if (!closes)
+		return FALSE;
+	g_mutex_lock(&closes->state_lock);
+	while (!closes->done_starting &&
+	       g_cond_wait_until(&closes->settled, &closes->state_lock, deadline))
+		;
+	g_mutex_unlock(&closes->state_lock);
+	return gpufs_closes_ready(closes);
+}
+
+void gpufs_closes_stop(struct gpufs_closes *closes)
+{
+	const guint64 one = 1;
+
+	if (!closes)
+		return;
+	if (closes->thread) {
+		if (write(closes->stop_fd, &one, sizeof(one)) < 0)
+			gpufs_warn("spec watcher: %s", g_strerror(errno));
+		g_thread_join(closes->thread);
+	}
+	if (closes->inotify_fd >= 0)
+		close(closes->inotify_fd);
+	if (closes->stop_fd >= 0)
+		close(closes->stop_fd);
+	g_hash_table_destroy(closes->dirs);
+	g_mutex_clear(&closes->drain_lock);
+	g_mutex_clear(&closes->state_lock);
+	g_cond_clear(&closes->settled);
+	g_free(closes->mountpoint);
+	g_free(closes);
+}

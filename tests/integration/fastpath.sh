@@ -1,0 +1,69 @@
+#!/bin/bash
+# The fast path: a hot read never reaches the daemon (FUSE's no-open mode),
+# while every freshness promise holds: changes show within the TTL, sizes
+# agree, and a spec is created when its last writer closes it, never before.
+. "$GPUFS_SRCDIR/tests/integration/lib.sh"
+
+start_sim --demo
+mount_gpufs -o ttl=2,poll=3600
+cd "$MNT/runcrate"
+id=$(ls instances | head -n 1)
+f=instances/$id/status
+
+# Hot: the kernel answers lookup, open, stat, read and close by itself, so
+# all of it works with the daemon stopped.  (Within the attr timeout of one
+# second, so the loop is short.)  grep's first SEEK_DATA asks the daemon
+# once per mount, so it goes first.
+grep -q . "$f"
+cat "$f" >/dev/null
+kill -STOP "$GPUFS_PID"
+hot=ok
+for _ in 1 2 3 4 5; do
+	timeout 3 cat "$f" >/dev/null || hot="cat hung"
+done
+timeout 3 wc -c "$f" >/dev/null || hot="wc -c hung"
+timeout 3 grep -q . "$f" || hot="grep hung"
+kill -CONT "$GPUFS_PID"
+assert_eq ok "$hot" "a hot cat, wc -c and grep never reach the daemon"
+
+# Fresh: a new instance goes from pending to running at the provider; with
+# the poller idle (poll=3600), the TTL alone brings the change, and stat,
+# wc -c and cat agree on the new value.
+offer=$(sed -n 2p offers | cut -f 1)
+printf 'offer=%s\n' "$offer" >new/fresh1
+new=$(cat new/fresh1)
+case "$new" in "" | error*) fail "new/fresh1 reads back an id, not [$new]" ;; esac
+assert_eq pending "$(cat "instances/$new/status")" "a new instance is pending"
+wait_until 15 "running to show" grep -qx running "instances/$new/status"
+pass "the change shows within the TTL"
+assert_eq 8 "$(stat -c %s "instances/$new/status")" "stat sees the new size"
+assert_eq 8 "$(wc -c <"instances/$new/status")" "wc -c agrees"
+assert_eq running "$(tail -n 1 "instances/$new/status")" "tail agrees"
+
+# A spec is applied when its last writer closes it: here the group's first
+# line comes from a child process whose exit closes a copy of the file.
+# Creating then would rent a machine without the image asked for.
+sim_reset
+{
+	/bin/echo "offer=$offer"
+	sleep 0.5
+	echo "image=ubuntu-cuda-devel"
+} >new/split1
+split=$(cat new/split1)
+case "$split" in "" | error*) fail "new/split1 reads back an id, not [$split]" ;; esac
+assert_eq 1 "$(sim_count "POST $RC/instances")" "one create, after the last line"
+assert_eq ubuntu-cuda-devel "$(cat "instances/$split/image")" "with every line of the spec"
+
+# A spec still held open is not applied, and the instance list waits for a
+# spec closed just before it is read.
+exec 3>new/held1
+printf 'offer=%s\n' "$offer" >&3
+sleep 0.3
+assert_eq "offer=$offer" "$(cat new/held1)" "the spec shows as written while open"
+assert_eq 1 "$(sim_count "POST $RC/instances")" "nothing sent while it is open"
+exec 3>&-
+assert_eq 1 "$(grep -lx held1 instances/*/name | wc -l)" "closed, it is created before the listing"
+assert_eq 2 "$(sim_count "POST $RC/instances")" "one create for it"
+
+cd /
+unmount_gpufs
