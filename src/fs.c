@@ -100,6 +100,11 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 	 * already sent. */
 	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
 	kernel_has_no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
+	/* ls -l and a glob of instances/ take every subdirectory's entry with
+	 * the listing, not one lookup each; always, not as the kernel guesses. */
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 }
 
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -188,7 +193,8 @@ struct dir_buffer {
 	size_t used;
 };
 
-static gboolean fill_dir(void *ctx, const char *name, const struct stat *attr, off_t next)
+static gboolean fill_dir(void *ctx, const char *name, const struct stat *attr,
+			 const struct gpufs_entry *entry, off_t next)
 {
 	struct dir_buffer *b = ctx;
 	size_t need = fuse_add_direntry(b->req, NULL, 0, name, NULL, 0);
@@ -200,14 +206,46 @@ static gboolean fill_dir(void *ctx, const char *name, const struct stat *attr, o
 	return TRUE;
 }
 
-static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi)
+/* READDIRPLUS: an entry without a lookup's answer goes with inode 0, which
+ * the kernel takes as a plain name. */
+static gboolean fill_dir_plus(void *ctx, const char *name, const struct stat *attr,
+			      const struct gpufs_entry *entry, off_t next)
+{
+	struct dir_buffer *b = ctx;
+	struct fuse_entry_param param = {.attr = *attr};
+	size_t need;
+
+	if (entry)
+		param = entry_param(entry);
+	need = fuse_add_direntry_plus(b->req, NULL, 0, name, &param, 0);
+	if (b->used + need > b->size)
+		return FALSE;
+	fuse_add_direntry_plus(b->req, b->buf + b->used, b->size - b->used, name, &param, next);
+	b->used += need;
+	return TRUE;
+}
+
+static void reply_dir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi,
+		      gboolean plus)
 {
 	struct dir_buffer b = {.req = req, .buf = g_malloc(size), .size = size};
 
-	gpufs_tree_readdir((struct gpufs_dir *)(uintptr_t)fi->fh, off, fill_dir, &b);
+	gpufs_tree_readdir(tree_of(req), (struct gpufs_dir *)(uintptr_t)fi->fh, off, plus,
+			   plus ? fill_dir_plus : fill_dir, &b);
 	fuse_reply_buf(req, b.buf, b.used);
 	g_free(b.buf);
+}
+
+static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	reply_dir(req, size, off, fi, FALSE);
+}
+
+static void fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	reply_dir(req, size, off, fi, TRUE);
 }
 
 static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -401,6 +439,7 @@ const struct fuse_lowlevel_ops gpufs_fs_ops = {
     .release = fs_release,
     .opendir = fs_opendir,
     .readdir = fs_readdir,
+    .readdirplus = fs_readdirplus,
     .releasedir = fs_releasedir,
     .statfs = fs_statfs,
     .create = fs_create,

@@ -1223,14 +1223,24 @@ int gpufs_tree_opendir(struct gpufs_tree *tree, uint64_t ino, struct gpufs_dir *
 	return 0;
 }
 
-void gpufs_tree_readdir(struct gpufs_dir *dir, off_t offset, gpufs_dir_fill_fn fill, void *ctx)
+void gpufs_tree_readdir(struct gpufs_tree *tree, struct gpufs_dir *dir, off_t offset, gboolean plus,
+			gpufs_dir_fill_fn fill, void *ctx)
 {
 	for (guint i = (guint)offset; i < dir->entries->len; i++) {
 		const struct dir_entry *entry = &g_array_index(dir->entries, struct dir_entry, i);
 		struct stat attr = {.st_ino = entry->ino, .st_mode = entry->mode};
+		struct node *node =
+		    plus && S_ISDIR(entry->mode) ? node_get(tree, entry->ino) : NULL;
+		struct gpufs_entry full;
 
-		if (!fill(ctx, entry->name, &attr, (off_t)i + 1))
+		if (node) {
+			fill_attr(tree, node, &full.attr);
+			fill_entry(tree, node, &full);
+		}
+		if (!fill(ctx, entry->name, &attr, node ? &full : NULL, (off_t)i + 1))
 			return;
+		if (node)
+			hold(tree, node);
 	}
 }
 

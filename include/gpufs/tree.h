@@ -65,10 +65,15 @@ int gpufs_tree_readlink(struct gpufs_tree *tree, uint64_t ino, char **target);
 /* Directories: opendir takes a snapshot of the names, readdir walks it. */
 int gpufs_tree_opendir(struct gpufs_tree *tree, uint64_t ino, struct gpufs_dir **dir);
 /* Calls @fill for entries from @offset on until it returns FALSE (buffer
- * full); the offset passed to @fill is the one to resume after that entry. */
+ * full); the offset passed to @fill is the one to resume after that entry.
+ * With @plus (READDIRPLUS), a subdirectory comes with its whole entry, as a
+ * lookup would answer it, and the reference the kernel then holds is taken
+ * when @fill accepts it; other entries come with @entry NULL (a file's
+ * bytes are rendered only when it is looked up). */
 typedef gboolean (*gpufs_dir_fill_fn)(void *ctx, const char *name, const struct stat *attr,
-				      off_t next_offset);
-void gpufs_tree_readdir(struct gpufs_dir *dir, off_t offset, gpufs_dir_fill_fn fill, void *ctx);
+				      const struct gpufs_entry *entry, off_t next_offset);
+void gpufs_tree_readdir(struct gpufs_tree *tree, struct gpufs_dir *dir, off_t offset, gboolean plus,
+			gpufs_dir_fill_fn fill, void *ctx);
 void gpufs_tree_releasedir(struct gpufs_tree *tree, struct gpufs_dir *dir);
 
 /* Checks an open (access, read-only mount) and says how to answer it. */
