@@ -27,9 +27,10 @@ struct closed {
 	char *name;
 };
 
-/* Reads what the queue holds without waiting; lock held.  Closes are
- * collected and reported after the lock is let go, since reporting one
- * may create an instance. */
+/* Reads what the queue holds without waiting, and marks each spec closed;
+ * lock held, so a drain that finds the queue empty knows every close before
+ * it is marked.  Applying one may create an instance: that waits until the
+ * lock is let go. */
 static void read_queue(struct gpufs_closes *closes, GArray *out)
 {
 	char buf[16 * (sizeof(struct inotify_event) + NAME_MAX + 1)]
@@ -44,10 +45,12 @@ static void read_queue(struct gpufs_closes *closes, GArray *out)
 
 			p += sizeof(*ev) + ev->len;
 			if (ev->mask & IN_Q_OVERFLOW)
-				gpufs_err("spec watcher: inotify queue overflowed; a spec close "
-					  "may have been missed: check new/");
+				gpufs_err("spec watcher: inotify queue overflowed: a spec closed "
+					  "just now may not be created; `: >> new/NAME` closes it "
+					  "again");
 			if (!(ev->mask & IN_CLOSE_WRITE) || !dir || ev->len == 0)
 				continue;
+			gpufs_tree_spec_closed(closes->tree, dir, ev->name);
 			g_array_append_val(out,
 					   ((struct closed){g_strdup(dir), g_strdup(ev->name)}));
 		}
@@ -67,7 +70,7 @@ void gpufs_closes_drain(void *data)
 	for (guint i = 0; i < found->len; i++) {
 		struct closed *c = &g_array_index(found, struct closed, i);
 
-		gpufs_tree_spec_closed(closes->tree, c->dir, c->name);
+		gpufs_tree_spec_apply(closes->tree, c->dir, c->name);
 		g_free(c->dir);
 		g_free(c->name);
 	}
@@ -79,7 +82,10 @@ static gboolean add_watches(struct gpufs_closes *closes)
 
 	for (guint i = 0; i < dirs->len; i++) {
 		g_autofree char *path = g_build_filename(closes->mountpoint, dirs->pdata[i], NULL);
-		int wd = inotify_add_watch(closes->inotify_fd, path, IN_CLOSE_WRITE | IN_ONLYDIR);
+		/* IN_EXCL_UNLINK: the close of a removed spec is no close of
+		 * the file that has its name now. */
+		int wd = inotify_add_watch(closes->inotify_fd, path,
+					   IN_CLOSE_WRITE | IN_ONLYDIR | IN_EXCL_UNLINK);
 
 		if (wd < 0) {
 			gpufs_warn("spec watcher: %s: %s; closes are told by flush instead", path,
@@ -170,6 +176,8 @@ void gpufs_closes_stop(struct gpufs_closes *closes)
 			gpufs_warn("spec watcher: %s", g_strerror(errno));
 		g_thread_join(closes->thread);
 	}
+	/* A spec closed just before the unmount was meant: it is created. */
+	gpufs_closes_drain(closes);
 	if (closes->inotify_fd >= 0)
 		close(closes->inotify_fd);
 	if (closes->stop_fd >= 0)

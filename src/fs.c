@@ -7,9 +7,9 @@
  * `cat` never leaves the kernel: lookup, open, stat, read and close are all
  * answered from its caches, kept fresh by attribute timeouts and by the
  * notifier.  The one thing that needs a close, a spec file's, is learnt
- * from inotify instead (closes.h).  Until the spec watcher is up, and on
- * kernels without no-open, opens are answered normally and a spec writer's
- * flush applies it. */
+ * from inotify instead (closes.h).  On kernels without no-open, opens are
+ * answered normally (with no state either); only when the spec watcher
+ * could not be set up does a spec writer's flush apply it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

@@ -45,7 +45,7 @@ struct spec_file {
 	GMutex lock; /* serialises applying one file */
 	struct gpufs_spec_builder *builder;
 	GString *text;	  /* what was written, shown until applied */
-	gboolean closed;  /* its writer closed it: apply it */
+	gint closed;	  /* atomic: closed since its last write: apply it */
 	gboolean applied; /* a result exists; no second spec */
 	gboolean sent;	  /* the provider was asked: never again */
 	char *result;	  /* new id, or "error: ..." */
@@ -97,7 +97,8 @@ struct gpufs_tree {
 	 * and one still on its way at unmount never arrives; the tree frees
 	 * what is left. */
 	GHashTable *dirs;
-	guint64 events_told; /* the /events size the kernel was last told */
+	guint64 events_told;   /* the /events size the kernel was last told */
+	gint64 events_read_us; /* when /events was last asked about */
 	void (*drain_closes)(void *ctx);
 	void *drain_ctx;
 };
@@ -237,6 +238,8 @@ struct gpufs_tree *gpufs_tree_new(GPtrArray *accounts, const struct gpufs_tree_o
 	tree->dirs = g_hash_table_new_full(NULL, NULL, (GDestroyNotify)dir_free, NULL);
 	tree->self_absent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	tree->self_present = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (options->events)
+		tree->events_told = gpufs_events_size(options->events);
 	root = child(tree, NULL, "/", NODE_ROOT, 0);
 	g_assert(root->ino == ROOT_INO);
 	return tree;
@@ -785,7 +788,8 @@ static int lookup_instance(struct gpufs_tree *tree, struct node *dir, const char
 		return 0;
 	}
 	if (!gpufs_account_knows(dir->account, name)) {
-		settle_specs(tree, dir->account); /* it may be one just created */
+		if (!self)
+			settle_specs(tree, dir->account); /* it may be one just created */
 		rc = gpufs_account_instance(dir->account, name, FALSE, &result);
 		gpufs_cache_result_clear(dir->account->instances, &result);
 		if (rc < 0)
@@ -999,17 +1003,28 @@ void gpufs_tree_forget(struct gpufs_tree *tree, uint64_t ino, uint64_t count)
 	g_mutex_unlock(&tree->lock);
 }
 
+/* A reader of /events asks about it at least every second (tail -f stats
+ * its open file so); one that did within this long keeps every account
+ * polled. */
+#define EVENTS_READER_US (60 * G_USEC_PER_SEC)
+
+static void note_events_reader(struct gpufs_tree *tree, const struct node *node)
+{
+	if (node->kind != NODE_EVENTS)
+		return;
+	g_mutex_lock(&tree->lock);
+	tree->events_read_us = g_get_monotonic_time();
+	g_mutex_unlock(&tree->lock);
+}
+
 gboolean gpufs_tree_events_in_use(struct gpufs_tree *tree)
 {
-	g_autofree char *key = name_key(ROOT_INO, "events");
-	struct node *node;
-	gboolean used;
+	gint64 last;
 
 	g_mutex_lock(&tree->lock);
-	node = g_hash_table_lookup(tree->names, key);
-	used = node && node->nlookup > 0;
+	last = tree->events_read_us;
 	g_mutex_unlock(&tree->lock);
-	return used;
+	return last && g_get_monotonic_time() - last < EVENTS_READER_US;
 }
 
 gboolean gpufs_tree_account_in_use(struct gpufs_tree *tree, struct gpufs_account *account)
@@ -1039,6 +1054,8 @@ int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name
 	rc = stat_node(tree, node, FALSE, &entry->attr);
 	if (rc < 0)
 		return rc;
+	if (!self)
+		note_events_reader(tree, node);
 	fill_entry(tree, node, entry);
 	hold(tree, node);
 	return 0;
@@ -1054,6 +1071,8 @@ int gpufs_tree_getattr(struct gpufs_tree *tree, uint64_t ino, gboolean of_open_f
 		return -ENOENT;
 	if (node->kind == NODE_SPEC)
 		settle_spec(tree, node);
+	if (of_open_file) /* not `ls -l`, nor the notifier's utimensat */
+		note_events_reader(tree, node);
 	rc = stat_node(tree, node, of_open_file, attr);
 	*timeout = attr_timeout(tree, node);
 	return rc;
@@ -1354,6 +1373,7 @@ int gpufs_tree_read(struct gpufs_tree *tree, uint64_t ino, off_t offset, size_t 
 	if (is_dir(node))
 		return -EISDIR;
 	if (node->kind == NODE_EVENTS) {
+		note_events_reader(tree, node);
 		*data = gpufs_events_read(tree->options.events, (guint64)offset, size);
 		if (!*data)
 			*data = g_bytes_new_static("", 0);
@@ -1441,7 +1461,7 @@ static void spec_restart(struct gpufs_tree *tree, struct spec_file *spec, const 
 	gpufs_spec_builder_free(spec->builder);
 	spec->builder = new_builder(tree, node->account->provider, node->name);
 	g_string_truncate(spec->text, 0);
-	spec->closed = FALSE;
+	g_atomic_int_set(&spec->closed, 0);
 	spec->applied = FALSE;
 	g_clear_pointer(&spec->result, g_free);
 }
@@ -1453,6 +1473,9 @@ static ssize_t write_spec(struct node *node, const char *buf, size_t size, off_t
 	ssize_t rc;
 
 	g_mutex_lock(&spec->lock);
+	/* Its writer holds it: a close before this write (an empty `: > x`
+	 * before `>> x`) does not apply what comes now. */
+	g_atomic_int_set(&spec->closed, 0);
 	if (spec->applied) {
 		rc = -EEXIST; /* one file, one create */
 	} else if ((gsize)offset != spec->text->len) {
@@ -1531,7 +1554,8 @@ static void apply_if_closed(struct node *node)
 	struct spec_file *spec = node->spec;
 
 	g_mutex_lock(&spec->lock);
-	if (spec->closed && !spec->applied && !gpufs_spec_builder_empty(spec->builder))
+	if (g_atomic_int_get(&spec->closed) && !spec->applied && !node->unlinked &&
+	    !gpufs_spec_builder_empty(spec->builder))
 		apply_spec(node, spec);
 	g_mutex_unlock(&spec->lock);
 }
@@ -1584,11 +1608,11 @@ static void settle_specs(struct gpufs_tree *tree, struct gpufs_account *account)
 		apply_if_closed(specs->pdata[i]);
 }
 
+/* Never waits: the spec watcher marks under its queue's lock, while the
+ * spec's own lock may be held through a create. */
 static void mark_closed(struct node *node)
 {
-	g_mutex_lock(&node->spec->lock);
-	node->spec->closed = TRUE;
-	g_mutex_unlock(&node->spec->lock);
+	g_atomic_int_set(&node->spec->closed, 1);
 }
 
 int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino)
@@ -1600,10 +1624,9 @@ int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino)
 	if (!node || node->kind != NODE_SPEC)
 		return 0;
 	spec = node->spec;
-	mark_closed(node);
 	g_mutex_lock(&spec->lock);
-	if (!spec->applied && !gpufs_spec_builder_empty(spec->builder))
-		rc = apply_spec(node, spec);
+	if (!spec->applied && !node->unlinked && !gpufs_spec_builder_empty(spec->builder))
+		rc = apply_spec(node, spec); /* rm before the close cancelled it */
 	g_mutex_unlock(&spec->lock);
 	return rc;
 }
@@ -1620,7 +1643,7 @@ GPtrArray *gpufs_tree_spec_dirs(struct gpufs_tree *tree)
 	return dirs;
 }
 
-void gpufs_tree_spec_closed(struct gpufs_tree *tree, const char *dir_path, const char *name)
+static struct node *spec_named(struct gpufs_tree *tree, const char *dir_path, const char *name)
 {
 	g_autofree char *account_name = g_path_get_dirname(dir_path);
 	struct gpufs_account *account = account_named(tree, account_name);
@@ -1629,15 +1652,28 @@ void gpufs_tree_spec_closed(struct gpufs_tree *tree, const char *dir_path, const
 	struct node *node;
 
 	if (!dir)
-		return;
+		return NULL;
 	key = name_key(dir->ino, name);
 	g_mutex_lock(&tree->lock);
 	node = g_hash_table_lookup(tree->names, key);
 	g_mutex_unlock(&tree->lock);
-	if (!node || node->kind != NODE_SPEC)
-		return;
-	mark_closed(node);
-	apply_if_closed(node);
+	return node && node->kind == NODE_SPEC ? node : NULL;
+}
+
+void gpufs_tree_spec_closed(struct gpufs_tree *tree, const char *dir_path, const char *name)
+{
+	struct node *node = spec_named(tree, dir_path, name);
+
+	if (node)
+		mark_closed(node);
+}
+
+void gpufs_tree_spec_apply(struct gpufs_tree *tree, const char *dir_path, const char *name)
+{
+	struct node *node = spec_named(tree, dir_path, name);
+
+	if (node)
+		apply_if_closed(node);
 }
 
 void gpufs_tree_set_close_source(struct gpufs_tree *tree, void (*drain)(void *ctx), void *ctx)

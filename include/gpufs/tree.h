@@ -105,9 +105,12 @@ gboolean gpufs_tree_poll_ready(struct gpufs_tree *tree, uint64_t ino);
 /* The new/ directories to watch for closes, as paths under the mountpoint
  * ("runcrate/new"); none on a read-only mount. */
 GPtrArray *gpufs_tree_spec_dirs(struct gpufs_tree *tree);
-/* A writer closed the spec @name in @dir (one of the paths above): it is
- * applied, once, unless it is empty or already was. */
+/* A writer closed the spec @name in @dir (one of the paths above): marks it,
+ * without waiting for anything.  A write after the close clears the mark. */
 void gpufs_tree_spec_closed(struct gpufs_tree *tree, const char *dir, const char *name);
+/* Then applies it, once, if it is still marked, not empty, and not applied
+ * or removed; waits while another thread applies it. */
+void gpufs_tree_spec_apply(struct gpufs_tree *tree, const char *dir, const char *name);
 /* Closes are learnt asynchronously; before the tree answers about a spec,
  * or about an account's instances, it calls @drain, which must report
  * every close that happened before that request (gpufs_tree_spec_closed). */
@@ -136,7 +139,8 @@ void gpufs_tree_set_notifier(struct gpufs_tree *tree, const struct gpufs_tree_no
  * account and new/ directories themselves do not count: the spec watcher
  * holds those for good. */
 gboolean gpufs_tree_account_in_use(struct gpufs_tree *tree, struct gpufs_account *account);
-/* TRUE while the kernel holds /events: every account is polled then. */
+/* TRUE while /events has a reader (it was asked about within the last
+ * minute): every account is polled then. */
 gboolean gpufs_tree_events_in_use(struct gpufs_tree *tree);
 
 /* After a fresh listing of @account: re-renders the files the kernel holds

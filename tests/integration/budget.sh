@@ -25,7 +25,8 @@ mount_gpufs -o ttl=1
 cd "$MNT/runcrate"
 sim_reset
 spec 'offer=bold-tesla-a6000-fa6f\n'
-cp "$WORK/spec" new/under || fail "0.49 on top of 8.30 fits under 9: $(cat new/under)"
+cp "$WORK/spec" new/under || fail "cp of a spec"
+case "$(head -n 1 new/under)" in "" | error*) fail "0.49 on top of 8.30 fits under 9: $(cat new/under)" ;; esac
 assert_eq 1 "$(sim_count "$POST")" "the create under the cap was sent"
 
 spec 'offer=quirky-lovelace-a100-7c3e\n'
@@ -54,7 +55,8 @@ mount_gpufs -o ttl=1
 cd "$MNT/runcrate"
 sim_reset
 spec 'gpu_type=rtx4090\n'
-cp "$WORK/spec" new/fits || fail "0.39 on top of 8.79 fits under 9.5: $(cat new/fits)"
+cp "$WORK/spec" new/fits || fail "cp of a spec"
+case "$(head -n 1 new/fits)" in "" | error*) fail "0.39 on top of 8.79 fits under 9.5: $(cat new/fits)" ;; esac
 spec 'gpu_type=a6000\n'
 cp "$WORK/spec" new/over3 || fail "cp of a spec"
 grep -q "and the whole mount (\[gpufs\]) already runs 9.18 USD/h; together 9.67 exceeds max_cost_per_hour = 9.5" \

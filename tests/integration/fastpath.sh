@@ -5,15 +5,15 @@
 . "$GPUFS_SRCDIR/tests/integration/lib.sh"
 
 start_sim --demo
-mount_gpufs -o ttl=2,poll=3600
+mount_gpufs -o ttl=600,poll=3600
 cd "$MNT/runcrate"
 id=$(ls instances | head -n 1)
 f=instances/$id/status
 
 # Hot: the kernel answers lookup, open, stat, read and close by itself, so
-# all of it works with the daemon stopped.  (Within the attr timeout of one
-# second, so the loop is short.)  grep's first SEEK_DATA asks the daemon
-# once per mount, so it goes first.
+# all of it works with the daemon stopped; the value stays fresh for the
+# TTL.  grep's first SEEK_DATA asks the daemon once per mount, so it goes
+# first.
 grep -q . "$f"
 cat "$f" >/dev/null
 kill -STOP "$GPUFS_PID"
@@ -25,6 +25,10 @@ timeout 3 wc -c "$f" >/dev/null || hot="wc -c hung"
 timeout 3 grep -q . "$f" || hot="grep hung"
 kill -CONT "$GPUFS_PID"
 assert_eq ok "$hot" "a hot cat, wc -c and grep never reach the daemon"
+cd /
+unmount_gpufs
+mount_gpufs -o ttl=2,poll=3600
+cd "$MNT/runcrate"
 
 # Fresh: a new instance goes from pending to running at the provider; with
 # the poller idle (poll=3600), the TTL alone brings the change, and stat,
@@ -64,6 +68,33 @@ assert_eq 1 "$(sim_count "POST $RC/instances")" "nothing sent while it is open"
 exec 3>&-
 assert_eq 1 "$(grep -lx held1 instances/*/name | wc -l)" "closed, it is created before the listing"
 assert_eq 2 "$(sim_count "POST $RC/instances")" "one create for it"
+
+# A close before the writer's first write does not count: an empty spec,
+# closed, then appended to line by line, is created with every line.
+sim_reset
+: >new/empty1
+exec 3>>new/empty1
+printf 'offer=%s\n' "$offer" >&3
+sleep 0.3
+printf 'image=ubuntu-cuda-devel\n' >&3 || fail "a second line after an earlier empty close"
+exec 3>&-
+empty=$(cat new/empty1)
+assert_eq ubuntu-cuda-devel "$(cat "instances/$empty/image")" "an earlier empty close applies nothing"
+
+# The close of a removed spec is not the close of the file that has its
+# name now; rm before the close cancels the removed one.
+exec 3>new/gone1
+printf 'offer=%s\n' "$offer" >&3
+rm new/gone1
+exec 4>new/gone1
+printf 'offer=%s\n' "$offer" >&4
+exec 3>&-
+sleep 0.3
+printf 'image=ubuntu-cuda-devel\n' >&4 || fail "the second spec of that name was applied early"
+exec 4>&-
+gone=$(cat new/gone1)
+assert_eq ubuntu-cuda-devel "$(cat "instances/$gone/image")" "the new spec is whole"
+assert_eq 2 "$(sim_count "POST $RC/instances")" "and the removed one was never sent"
 
 cd /
 unmount_gpufs
