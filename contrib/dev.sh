@@ -107,7 +107,7 @@ demo() {
 	  cat gpu/cost_per_hour
 	  grep . gpu/*/instances/*/status
 	  cat gpu/vastai/instances/*/ctl       # the verbs each instance takes
-	  cat gpu/events &                     # changes, as they happen (kill %1)
+	  tail -f gpu/events &                 # changes, as the poll sees them (kill %1)
 	  contrib/examples/cost-summary.sh gpu
 	  ls gpu/runcrate/instances
 	  cat gpu/runcrate/by-name/train-1/ip

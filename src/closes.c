@@ -18,7 +18,9 @@ struct gpufs_closes {
 	GMutex state_lock; /* with @settled: the watcher's start is over */
 	GCond settled;
 	gboolean done_starting;
-	GMutex drain_lock; /* one reader of the queue at a time */
+	GMutex drain_lock; /* one reader of the queue at a time; and: */
+	gboolean frozen;   /* the session loop ended: later closes are not applied */
+	GArray *last;	   /* struct closed: what was queued when it ended */
 	GHashTable *dirs;  /* watch descriptor -> "account/new" */
 };
 
@@ -50,11 +52,31 @@ static void read_queue(struct gpufs_closes *closes, GArray *out)
 					  "again");
 			if (!(ev->mask & IN_CLOSE_WRITE) || !dir || ev->len == 0)
 				continue;
+			if (closes->frozen) {
+				gpufs_warn("%s/%s: closed while gpufs stopped: not created", dir,
+					   ev->name);
+				continue;
+			}
 			gpufs_tree_spec_closed(closes->tree, dir, ev->name);
 			g_array_append_val(out,
 					   ((struct closed){g_strdup(dir), g_strdup(ev->name)}));
 		}
 	}
+}
+
+static void apply_all(struct gpufs_closes *closes, GArray *found, gboolean stopping)
+{
+	for (guint i = 0; i < found->len; i++) {
+		struct closed *c = &g_array_index(found, struct closed, i);
+
+		if (stopping) /* the journal keeps warnings of a daemon, not info */
+			gpufs_warn("%s/%s: closed before gpufs stopped: creating it", c->dir,
+				   c->name);
+		gpufs_tree_spec_apply(closes->tree, c->dir, c->name);
+		g_free(c->dir);
+		g_free(c->name);
+	}
+	g_array_set_size(found, 0);
 }
 
 void gpufs_closes_drain(void *data)
@@ -67,13 +89,17 @@ void gpufs_closes_drain(void *data)
 	g_mutex_lock(&closes->drain_lock);
 	read_queue(closes, found);
 	g_mutex_unlock(&closes->drain_lock);
-	for (guint i = 0; i < found->len; i++) {
-		struct closed *c = &g_array_index(found, struct closed, i);
+	apply_all(closes, found, FALSE);
+}
 
-		gpufs_tree_spec_apply(closes->tree, c->dir, c->name);
-		g_free(c->dir);
-		g_free(c->name);
-	}
+void gpufs_closes_freeze(struct gpufs_closes *closes)
+{
+	if (!gpufs_closes_ready(closes))
+		return;
+	g_mutex_lock(&closes->drain_lock);
+	read_queue(closes, closes->last);
+	closes->frozen = TRUE;
+	g_mutex_unlock(&closes->drain_lock);
 }
 
 static gboolean add_watches(struct gpufs_closes *closes)
@@ -135,6 +161,7 @@ struct gpufs_closes *gpufs_closes_start(struct gpufs_tree *tree, const char *mou
 	closes->stop_fd = eventfd(0, EFD_CLOEXEC);
 	closes->dirs = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	g_mutex_init(&closes->drain_lock);
+	closes->last = g_array_new(FALSE, FALSE, sizeof(struct closed));
 	g_mutex_init(&closes->state_lock);
 	g_cond_init(&closes->settled);
 	if (closes->inotify_fd < 0 || closes->stop_fd < 0) {
@@ -176,8 +203,8 @@ void gpufs_closes_stop(struct gpufs_closes *closes)
 			gpufs_warn("spec watcher: %s", g_strerror(errno));
 		g_thread_join(closes->thread);
 	}
-	/* A spec closed just before the unmount was meant: it is created. */
-	gpufs_closes_drain(closes);
+	apply_all(closes, closes->last, TRUE);
+	g_array_unref(closes->last);
 	if (closes->inotify_fd >= 0)
 		close(closes->inotify_fd);
 	if (closes->stop_fd >= 0)

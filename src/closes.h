@@ -33,4 +33,10 @@ gboolean gpufs_closes_wait_ready(struct gpufs_closes *closes, gint64 timeout_us)
 /* Reports every close queued so far; for gpufs_tree_set_close_source. */
 void gpufs_closes_drain(void *closes);
 
+/* Call when the session loop has ended: the closes queued by then are of
+ * specs whose every write was answered, and gpufs_closes_stop creates
+ * them.  A close after it may end a write the unmount cut off: it is only
+ * logged. */
+void gpufs_closes_freeze(struct gpufs_closes *closes);
+
 #endif

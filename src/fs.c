@@ -118,13 +118,17 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_entry(req, &entry);
 }
 
-/* @fi is set for fstat(2) and for the kernel's check before a read: a
- * reader of an open file, as opposed to `ls -l`. */
+/* @fi is set only for the kernel's check before a read of an open file;
+ * stat(2) and fstat(2) come without it. */
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct stat attr;
 	double timeout = 0;
-	int rc = gpufs_tree_getattr(tree_of(req), ino, fi != NULL, &attr, &timeout);
+	int rc;
+
+	if (!is_self(req))
+		gpufs_tree_note_reader(tree_of(req), ino);
+	rc = gpufs_tree_getattr(tree_of(req), ino, fi != NULL, &attr, &timeout);
 
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
@@ -398,8 +402,10 @@ static void fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		    struct fuse_pollhandle *ph)
 {
 	struct poll_ctx ctx = {tree_of(req), ino};
-	gboolean ready =
-	    gpufs_notifier_poll(notifier, ino, fuse_req_ctx(req)->pid, ph, poll_ready, &ctx);
+	gboolean ready;
+
+	gpufs_tree_note_reader(tree_of(req), ino);
+	ready = gpufs_notifier_poll(notifier, ino, fuse_req_ctx(req)->pid, ph, poll_ready, &ctx);
 
 	if (ready && ph)
 		fuse_pollhandle_destroy(ph);

@@ -235,6 +235,7 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	if (cmd->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
 		fuse_loop_cfg_set_idle_threads(loop, cmd->max_idle_threads);
 	rc = cmd->singlethread ? fuse_session_loop(session) : fuse_session_loop_mt(session, loop);
+	gpufs_closes_freeze(closes);
 	fuse_loop_cfg_destroy(loop);
 	gpufs_watch_stop(watch);
 out_unmount:

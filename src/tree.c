@@ -62,8 +62,8 @@ struct node {
 	GBytes *content; /* files: the snapshot; links: the target */
 	struct timespec mtime;
 	struct spec_file *spec;
-	GPtrArray *specs; /* NODE_NEW: its spec nodes */
-	gboolean unlinked;
+	GPtrArray *specs;   /* NODE_NEW: its spec nodes */
+	gint unlinked;	    /* atomic: a spec rm removed (read under its spec lock) */
 	guint64 nlookup;    /* references the kernel holds */
 	guint64 generation; /* bumped when the snapshot changes */
 	guint64 notified;   /* the generation the notifier last told */
@@ -1004,8 +1004,7 @@ void gpufs_tree_forget(struct gpufs_tree *tree, uint64_t ino, uint64_t count)
 }
 
 /* A reader of /events asks about it at least every second (tail -f stats
- * its open file so); one that did within this long keeps every account
- * polled. */
+ * it so); one that did within this long keeps every account polled. */
 #define EVENTS_READER_US (60 * G_USEC_PER_SEC)
 
 static void note_events_reader(struct gpufs_tree *tree, const struct node *node)
@@ -1015,6 +1014,14 @@ static void note_events_reader(struct gpufs_tree *tree, const struct node *node)
 	g_mutex_lock(&tree->lock);
 	tree->events_read_us = g_get_monotonic_time();
 	g_mutex_unlock(&tree->lock);
+}
+
+void gpufs_tree_note_reader(struct gpufs_tree *tree, uint64_t ino)
+{
+	struct node *node = node_get(tree, ino);
+
+	if (node)
+		note_events_reader(tree, node);
 }
 
 gboolean gpufs_tree_events_in_use(struct gpufs_tree *tree)
@@ -1071,8 +1078,6 @@ int gpufs_tree_getattr(struct gpufs_tree *tree, uint64_t ino, gboolean of_open_f
 		return -ENOENT;
 	if (node->kind == NODE_SPEC)
 		settle_spec(tree, node);
-	if (of_open_file) /* not `ls -l`, nor the notifier's utimensat */
-		note_events_reader(tree, node);
 	rc = stat_node(tree, node, of_open_file, attr);
 	*timeout = attr_timeout(tree, node);
 	return rc;
@@ -1554,8 +1559,8 @@ static void apply_if_closed(struct node *node)
 	struct spec_file *spec = node->spec;
 
 	g_mutex_lock(&spec->lock);
-	if (g_atomic_int_get(&spec->closed) && !spec->applied && !node->unlinked &&
-	    !gpufs_spec_builder_empty(spec->builder))
+	if (g_atomic_int_get(&spec->closed) && !spec->applied &&
+	    !g_atomic_int_get(&node->unlinked) && !gpufs_spec_builder_empty(spec->builder))
 		apply_spec(node, spec);
 	g_mutex_unlock(&spec->lock);
 }
@@ -1625,7 +1630,8 @@ int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino)
 		return 0;
 	spec = node->spec;
 	g_mutex_lock(&spec->lock);
-	if (!spec->applied && !node->unlinked && !gpufs_spec_builder_empty(spec->builder))
+	if (!spec->applied && !g_atomic_int_get(&node->unlinked) &&
+	    !gpufs_spec_builder_empty(spec->builder))
 		rc = apply_spec(node, spec); /* rm before the close cancelled it */
 	g_mutex_unlock(&spec->lock);
 	return rc;
@@ -1730,7 +1736,7 @@ int gpufs_tree_unlink(struct gpufs_tree *tree, uint64_t parent, const char *name
 	if (node && g_hash_table_lookup(tree->names, key) == node) {
 		g_hash_table_remove(tree->names, key);
 		g_ptr_array_remove(dir->specs, node);
-		node->unlinked = TRUE;
+		g_atomic_int_set(&node->unlinked, 1);
 		removed = TRUE;
 	}
 	g_mutex_unlock(&tree->lock);

@@ -55,9 +55,9 @@ int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name
 		      struct gpufs_entry *entry);
 /* The kernel dropped @count references taken by lookup and create replies. */
 void gpufs_tree_forget(struct gpufs_tree *tree, uint64_t ino, uint64_t count);
-/* @of_open_file: asked for a reader of an open file (fstat, or the kernel
- * before a read), not by path (`ls -l`); only such a reader makes a live
- * file ask its provider. */
+/* @of_open_file: asked for by the kernel before a read of an open file,
+ * not by stat or fstat (`ls -l`); only such a reader makes a live file ask
+ * its provider. */
 int gpufs_tree_getattr(struct gpufs_tree *tree, uint64_t ino, gboolean of_open_file,
 		       struct stat *attr, double *timeout);
 int gpufs_tree_readlink(struct gpufs_tree *tree, uint64_t ino, char **target);
@@ -139,9 +139,12 @@ void gpufs_tree_set_notifier(struct gpufs_tree *tree, const struct gpufs_tree_no
  * account and new/ directories themselves do not count: the spec watcher
  * holds those for good. */
 gboolean gpufs_tree_account_in_use(struct gpufs_tree *tree, struct gpufs_account *account);
-/* TRUE while /events has a reader (it was asked about within the last
- * minute): every account is polled then. */
+/* TRUE while /events has a reader (it was looked up, read, stat'ed or
+ * polled within the last minute, by anyone but the notifier): every account
+ * is polled then. */
 gboolean gpufs_tree_events_in_use(struct gpufs_tree *tree);
+/* Somebody other than the notifier stat'ed or polled @ino. */
+void gpufs_tree_note_reader(struct gpufs_tree *tree, uint64_t ino);
 
 /* After a fresh listing of @account: re-renders the files the kernel holds
  * and notifies every change not yet notified, the instances in @created
