@@ -912,8 +912,6 @@ static struct node *lookup_spec(struct gpufs_tree *tree, struct node *dir, const
 	node = g_hash_table_lookup(tree->names, key);
 	g_mutex_unlock(&tree->lock);
 	g_free(key);
-	if (node)
-		settle_spec(tree, node);
 	return node;
 }
 
@@ -1058,7 +1056,14 @@ int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name
 	rc = lookup_node(tree, dir, name, self, &node);
 	if (rc < 0)
 		return rc;
-	rc = stat_node(tree, node, FALSE, &entry->attr);
+	/* A spec's lookup answers what the kernel last saw, without waiting
+	 * for a create in flight: the kernel holds new/ locked meanwhile, and
+	 * every other spec's creation would wait too.  Its attributes time out
+	 * at once, and the getattr before any read waits instead. */
+	if (node->kind == NODE_SPEC)
+		fill_attr(tree, node, &entry->attr);
+	else
+		rc = stat_node(tree, node, FALSE, &entry->attr);
 	if (rc < 0)
 		return rc;
 	if (!self)
@@ -1731,6 +1736,8 @@ int gpufs_tree_unlink(struct gpufs_tree *tree, uint64_t parent, const char *name
 		return -EPERM;
 	/* A spec closed before rm was meant: it is applied first. */
 	node = lookup_spec(tree, dir, name);
+	if (node)
+		settle_spec(tree, node);
 	key = name_key(dir->ino, name);
 	g_mutex_lock(&tree->lock);
 	if (node && g_hash_table_lookup(tree->names, key) == node) {

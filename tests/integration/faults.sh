@@ -170,6 +170,20 @@ wait_until 10 "slow1 to appear" sh -c "cat instances/*/name | grep -qx slow1"
 assert_eq 1 "$(grep -lx slow1 instances/*/name | wc -l)" "one instance named slow1"
 assert_eq 3 "$(sim_count "$POST")" "still one POST per spec"
 
+# While a slow create runs and a reader waits for its outcome, another spec
+# is written and closed without waiting for it.
+fault "{\"kind\":\"latency\",\"route\":\"$POST\",\"ms\":1800,\"count\":1}"
+cp "$WORK/spec" new/slow2 || fail "cp of a spec"
+timeout 10 cat new/slow2 >"$WORK/slow2.out" &
+reader=$!
+sleep 0.3
+timed 1000 "writing a spec while another's create is read" cp "$WORK/spec" new/beside1
+wait "$reader" || fail "cat of the slow spec"
+case "$(head -n 1 "$WORK/slow2.out")" in "" | error*) fail "slow2: $(cat "$WORK/slow2.out")" ;; esac
+pass "the slow create's reader gets its id"
+case "$(head -n 1 new/beside1)" in "" | error*) fail "beside1: $(cat new/beside1)" ;; esac
+pass "and the other spec is created after it"
+
 clear_faults
 cd /
 unmount_gpufs
