@@ -67,7 +67,6 @@ struct node {
 	guint64 nlookup;    /* references the kernel holds */
 	guint64 generation; /* bumped when the snapshot changes */
 	guint64 notified;   /* the generation the notifier last told */
-	gint64 rendered_us; /* live files: when the provider was last asked */
 	gint64 fresh_until; /* monotonic time until which the value is the provider's latest */
 };
 
@@ -544,8 +543,13 @@ static GBytes *render_spec(struct node *node)
 	return bytes;
 }
 
+/* A cat asks for a file's attributes twice (fstat, then read): one
+ * question to the provider serves both. */
+#define LIVE_REUSE_US G_USEC_PER_SEC
+
 /* @fresh_for: how much longer the bytes stay the provider's latest, where
- * that is known (instance files); 0 otherwise. */
+ * that is known (instance files), or may be served again (live files); 0
+ * otherwise. */
 static int render(struct gpufs_tree *tree, struct node *node, GBytes **out, gint64 *fresh_for)
 {
 	*fresh_for = 0;
@@ -564,6 +568,7 @@ static int render(struct gpufs_tree *tree, struct node *node, GBytes **out, gint
 	case NODE_JSON:
 		return render_instance_file(node, out, fresh_for);
 	case NODE_LIVE:
+		*fresh_for = LIVE_REUSE_US;
 		return render_live(node, out);
 	case NODE_CTL:
 		*out = render_ctl(node);
@@ -591,8 +596,6 @@ static int refresh(struct gpufs_tree *tree, struct node *node)
 		return rc;
 	g_mutex_lock(&tree->lock);
 	node->fresh_until = g_get_monotonic_time() + fresh_for;
-	if (node->kind == NODE_LIVE)
-		node->rendered_us = g_get_monotonic_time();
 	if (!node->content || !g_bytes_equal(node->content, fresh)) {
 		struct timespec now = now_realtime();
 
@@ -675,10 +678,6 @@ static double attr_timeout(struct gpufs_tree *tree, struct node *node)
 	return MAX(tree->options.attr_timeout, (double)fresh_for / G_USEC_PER_SEC);
 }
 
-/* A cat asks for a file's attributes twice (fstat, then read): one
- * question to the provider serves both. */
-#define LIVE_REUSE_US G_USEC_PER_SEC
-
 /* Whether answering for @node renders it again.  A live file is asked for
  * only by a reader of an open file: `ls -l` shows the last one. */
 static gboolean wants_render(const struct node *node, gboolean of_open_file)
@@ -687,7 +686,7 @@ static gboolean wants_render(const struct node *node, gboolean of_open_file)
 		return FALSE;
 	if (node->kind != NODE_LIVE)
 		return TRUE;
-	return of_open_file && g_get_monotonic_time() - node->rendered_us >= LIVE_REUSE_US;
+	return of_open_file && g_get_monotonic_time() >= node->fresh_until;
 }
 
 static int stat_node(struct gpufs_tree *tree, struct node *node, gboolean of_open_file,
@@ -1557,17 +1556,25 @@ static int apply_spec(struct node *node, struct spec_file *spec)
 
 /* ---- spec files closed ---- */
 
-/* Applies @node's spec if its writer closed it; waits while another thread
+/* Applies @node's spec unless it is applied, empty or removed, and with
+ * @need_closed only once its writer closed it; waits while another thread
  * applies it, so whoever asks next sees the result. */
-static void apply_if_closed(struct node *node)
+static int apply_if_due(struct node *node, gboolean need_closed)
 {
 	struct spec_file *spec = node->spec;
+	int rc = 0;
 
 	g_mutex_lock(&spec->lock);
-	if (g_atomic_int_get(&spec->closed) && !spec->applied &&
+	if ((!need_closed || g_atomic_int_get(&spec->closed)) && !spec->applied &&
 	    !g_atomic_int_get(&node->unlinked) && !gpufs_spec_builder_empty(spec->builder))
-		apply_spec(node, spec);
+		rc = apply_spec(node, spec); /* rm before the close cancelled it */
 	g_mutex_unlock(&spec->lock);
+	return rc;
+}
+
+static void apply_if_closed(struct node *node)
+{
+	apply_if_due(node, TRUE);
 }
 
 static void drain_closes(struct gpufs_tree *tree)
@@ -1628,18 +1635,10 @@ static void mark_closed(struct node *node)
 int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino)
 {
 	struct node *node = node_get(tree, ino);
-	struct spec_file *spec;
-	int rc = 0;
 
 	if (!node || node->kind != NODE_SPEC)
 		return 0;
-	spec = node->spec;
-	g_mutex_lock(&spec->lock);
-	if (!spec->applied && !g_atomic_int_get(&node->unlinked) &&
-	    !gpufs_spec_builder_empty(spec->builder))
-		rc = apply_spec(node, spec); /* rm before the close cancelled it */
-	g_mutex_unlock(&spec->lock);
-	return rc;
+	return apply_if_due(node, FALSE); /* a writer's flush is its close */
 }
 
 GPtrArray *gpufs_tree_spec_dirs(struct gpufs_tree *tree)
