@@ -19,19 +19,22 @@
 #include "closes.h"
 #include "fs.h"
 #include "notify.h"
+#include "prefill.h"
 
 /* Set once before the session loop starts. */
 static struct gpufs_notifier *notifier;
 static struct gpufs_closes *closes;
+static struct gpufs_prefill *prefill;
 static gboolean kernel_has_no_open; /* set by init */
 
 /* The fh of a spec opened for writing in open mode: its flush applies it. */
 #define SPEC_WRITER_FH 1
 
-void gpufs_fs_setup(struct gpufs_notifier *n, struct gpufs_closes *c)
+void gpufs_fs_setup(struct gpufs_notifier *n, struct gpufs_closes *c, struct gpufs_prefill *p)
 {
 	notifier = n;
 	closes = c;
+	prefill = p;
 }
 
 /* The first requests can come while the spec watcher still sets up its
@@ -110,12 +113,16 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct gpufs_entry entry;
-	int rc = gpufs_tree_lookup(tree_of(req), parent, name, is_self(req), &entry);
+	gboolean self = is_self(req);
+	int rc = gpufs_tree_lookup(tree_of(req), parent, name, self, &entry);
 
-	if (rc < 0)
+	if (rc < 0) {
 		fuse_reply_err(req, -rc);
-	else
-		reply_entry(req, &entry);
+		return;
+	}
+	reply_entry(req, &entry);
+	if (S_ISREG(entry.attr.st_mode) && !self)
+		gpufs_prefill_looked_up(prefill, entry.ino);
 }
 
 /* @fi is set only for the kernel's check before a read of an open file;

@@ -24,6 +24,7 @@
 #include "closes.h"
 #include "fs.h"
 #include "notify.h"
+#include "prefill.h"
 
 #define DEFAULT_TTL_S  5.0
 #define DEFAULT_POLL_S 10.0
@@ -195,6 +196,7 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	struct gpufs_tree_options tree_options = s->tree;
 	struct gpufs_notifier *notifier = NULL;
 	struct gpufs_closes *closes = NULL;
+	struct gpufs_prefill *prefill = NULL;
 	struct gpufs_watch *watch = NULL;
 	struct gpufs_tree_notifier callbacks;
 	struct fuse_session *session;
@@ -224,7 +226,8 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	gpufs_tree_set_notifier(tree, &callbacks);
 	closes = gpufs_closes_start(tree, cmd->mountpoint);
 	gpufs_tree_set_close_source(tree, gpufs_closes_drain, closes);
-	gpufs_fs_setup(notifier, closes);
+	prefill = gpufs_prefill_new(session, tree, !cmd->singlethread);
+	gpufs_fs_setup(notifier, closes, prefill);
 	watch = gpufs_watch_start(tree, accounts, events, &s->watch);
 	gpufs_info("mounted %u account(s) at %s", config->accounts->len, cmd->mountpoint);
 
@@ -245,6 +248,7 @@ out_unmount:
 	fuse_session_unmount(session);
 	gpufs_closes_stop(closes);
 	gpufs_notifier_stop(notifier);
+	gpufs_prefill_free(prefill);
 out_signals:
 	fuse_remove_signal_handlers(session);
 out_session:

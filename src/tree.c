@@ -1406,6 +1406,35 @@ int gpufs_tree_read(struct gpufs_tree *tree, uint64_t ino, off_t offset, size_t 
 	return 0;
 }
 
+GBytes *gpufs_tree_cacheable(struct gpufs_tree *tree, uint64_t ino, guint64 *generation)
+{
+	struct node *node = node_get(tree, ino);
+	GBytes *bytes = NULL;
+
+	if (!node || is_dir(node) || node->kind == NODE_LINK || is_uncached(node))
+		return NULL;
+	g_mutex_lock(&tree->lock);
+	if (node->content) {
+		bytes = g_bytes_ref(node->content);
+		*generation = node->generation;
+	}
+	g_mutex_unlock(&tree->lock);
+	return bytes;
+}
+
+gboolean gpufs_tree_unchanged(struct gpufs_tree *tree, uint64_t ino, guint64 generation)
+{
+	struct node *node = node_get(tree, ino);
+	gboolean same;
+
+	if (!node)
+		return FALSE;
+	g_mutex_lock(&tree->lock);
+	same = node->generation == generation;
+	g_mutex_unlock(&tree->lock);
+	return same;
+}
+
 /* One verb per write(2): "terminate", "terminate\n"; nothing else. */
 static int parse_verb(const char *buf, size_t size, char **verb, char **errmsg)
 {

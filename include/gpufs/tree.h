@@ -96,6 +96,14 @@ int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino);
 int gpufs_tree_truncate(struct gpufs_tree *tree, uint64_t ino, off_t size, struct stat *attr);
 int gpufs_tree_unlink(struct gpufs_tree *tree, uint64_t parent, const char *name);
 
+/* The snapshot of a value file that the kernel may cache before anyone
+ * reads it (a reference), with its generation; NULL for every other file:
+ * directories, files never rendered, and those whose attributes are asked
+ * for at each read (specs, ctl, live and writable files, /events). */
+GBytes *gpufs_tree_cacheable(struct gpufs_tree *tree, uint64_t ino, guint64 *generation);
+/* TRUE while @ino's snapshot is still the one of @generation. */
+gboolean gpufs_tree_unchanged(struct gpufs_tree *tree, uint64_t ino, guint64 generation);
+
 /* poll(2): TRUE when the file changed and the kernel has not been told yet;
  * otherwise the notifier wakes the poll handle at the change. */
 gboolean gpufs_tree_poll_ready(struct gpufs_tree *tree, uint64_t ino);

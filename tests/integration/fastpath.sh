@@ -25,6 +25,23 @@ timeout 3 wc -c "$f" >/dev/null || hot="wc -c hung"
 timeout 3 grep -q . "$f" || hot="grep hung"
 kill -CONT "$GPUFS_PID"
 assert_eq ok "$hot" "a hot cat, wc -c and grep never reach the daemon"
+
+# Prefilled: a lookup puts a value's bytes in the page cache (stored when
+# the next lookup comes), so a file a glob only looked up is read with no
+# request: here, with the daemon stopped.  fincore asks the kernel without
+# reading.
+running=$(curl -sf -H "Authorization: Bearer rc_live_sim" "$SIM_URL$RC/instances" |
+	jq -r '[.data[] | select(.status == "running")][0].id')
+ip=$(curl -sf -H "Authorization: Bearer rc_live_sim" "$SIM_URL$RC/instances/$running" |
+	jq -r .data.ip)
+stat "instances/$running/ip" >/dev/null
+stat "instances/$running/gpu_type" >/dev/null
+page_cached() { [ "$(fincore -n -b -o RES "$1")" -gt 0 ]; }
+wait_until 10 "the looked-up ip to be in the page cache" page_cached "instances/$running/ip"
+kill -STOP "$GPUFS_PID"
+prefilled=$(timeout 3 cat "instances/$running/ip" || echo "cat hung")
+kill -CONT "$GPUFS_PID"
+assert_eq "$ip" "$prefilled" "a file only looked up is read from the page cache, and right"
 cd /
 unmount_gpufs
 mount_gpufs -o ttl=2,poll=3600
