@@ -28,15 +28,15 @@ struct gpufs_account {
 	const struct gpufs_provider *provider;
 	struct gpufs_api api;
 	gboolean read_only;
-	struct gpufs_cache *lists;     /* "instances": struct gpufs_instance_list */
-	struct gpufs_cache *instances; /* id -> struct gpufs_instance (list item or full) */
-	struct gpufs_cache *details;   /* id -> struct gpufs_instance, always full */
-	struct gpufs_cache *texts;     /* "offers", "balance": GBytes */
-	double max_cost_per_hour;       /* this account's cap, USD/h; < 0: none */
+	struct gpufs_cache *lists;	/* "instances": struct gpufs_instance_list */
+	struct gpufs_cache *instances;	/* id -> struct gpufs_instance (list item or full) */
+	struct gpufs_cache *details;	/* id -> struct gpufs_instance, always full */
+	struct gpufs_cache *texts;	/* "offers", "balance": GBytes */
+	double max_cost_per_hour;	/* this account's cap, USD/h; < 0: none */
 	double max_total_cost_per_hour; /* the mount's cap; < 0: none */
-	char *bad_cap;		       /* words when the configured cap is not a number */
-	GMutex lock;		       /* guards errors */
-	GHashTable *errors;	       /* id -> our last failure for it (ctl), words */
+	char *bad_cap;			/* words when the configured cap is not a number */
+	GMutex lock;			/* guards errors */
+	GHashTable *errors;		/* id -> our last failure for it (ctl), words */
 };
 
 struct gpufs_account *gpufs_account_new(const struct gpufs_account_config *config,
