@@ -304,10 +304,12 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	GBytes *data = NULL;
-	int rc = gpufs_tree_read(tree_of(req), ino, off, size, &data);
-	gsize length;
 	const void *bytes;
+	gsize length;
+	int rc;
 
+	gpufs_prefill_read(prefill, ino);
+	rc = gpufs_tree_read(tree_of(req), ino, off, size, &data);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;

@@ -25,6 +25,7 @@
 #include "fs.h"
 #include "notify.h"
 #include "prefill.h"
+#include "stop.h"
 
 #define DEFAULT_TTL_S  5.0
 #define DEFAULT_POLL_S 10.0
@@ -198,6 +199,7 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	struct gpufs_closes *closes = NULL;
 	struct gpufs_prefill *prefill = NULL;
 	struct gpufs_watch *watch = NULL;
+	struct gpufs_stop *stop = NULL;
 	struct gpufs_tree_notifier callbacks;
 	struct fuse_session *session;
 	GPtrArray *accounts;
@@ -211,7 +213,8 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	session = fuse_session_new(args, &gpufs_fs_ops, sizeof(gpufs_fs_ops), tree);
 	if (!session)
 		goto out_tree;
-	if (fuse_set_signal_handlers(session) != 0)
+	stop = gpufs_stop_new(session);
+	if (!stop)
 		goto out_session;
 	if (fuse_session_mount(session, cmd->mountpoint) != 0)
 		goto out_signals;
@@ -228,6 +231,7 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	gpufs_tree_set_close_source(tree, gpufs_closes_drain, closes);
 	prefill = gpufs_prefill_new(session, tree, !cmd->singlethread);
 	gpufs_fs_setup(notifier, closes, prefill);
+	gpufs_stop_start(stop, gpufs_prefill_stop, prefill);
 	watch = gpufs_watch_start(tree, accounts, events, &s->watch);
 	gpufs_info("mounted %u account(s) at %s", config->accounts->len, cmd->mountpoint);
 
@@ -238,6 +242,7 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	if (cmd->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
 		fuse_loop_cfg_set_idle_threads(loop, cmd->max_idle_threads);
 	rc = cmd->singlethread ? fuse_session_loop(session) : fuse_session_loop_mt(session, loop);
+	gpufs_stop_loop_ended(stop);
 	gpufs_closes_freeze(closes);
 	fuse_loop_cfg_destroy(loop);
 	gpufs_watch_stop(watch);
@@ -250,7 +255,7 @@ out_unmount:
 	gpufs_notifier_stop(notifier);
 	gpufs_prefill_free(prefill);
 out_signals:
-	fuse_remove_signal_handlers(session);
+	gpufs_stop_free(stop);
 out_session:
 	fuse_session_destroy(session);
 out_tree:

@@ -21,6 +21,7 @@ struct gpufs_prefill {
 	struct fuse_session *session;
 	struct gpufs_tree *tree;
 	gboolean enabled;
+	gint stopping; /* atomic: the session loop is about to end */
 	GMutex queue_lock;
 	GArray *queue;	/* struct pending */
 	GMutex storing; /* held by the one thread storing */
@@ -83,9 +84,9 @@ static int store(struct gpufs_prefill *prefill, uint64_t ino)
 	if (rc < 0)
 		return rc;
 	/* Changed on the way: what we stored may have landed after the
-	 * kernel dropped the older pages for the change. */
+	 * change was told, and after a watcher it woke read the file. */
 	if (!gpufs_tree_unchanged(prefill->tree, ino, generation))
-		fuse_lowlevel_notify_inval_inode(prefill->session, ino, 0, 0);
+		gpufs_tree_retell(prefill->tree, ino);
 	return 0;
 }
 
@@ -93,7 +94,11 @@ static void store_taken(struct gpufs_prefill *prefill)
 {
 	for (guint i = 0; i < prefill->taken->len; i++) {
 		struct pending *entry = &g_array_index(prefill->taken, struct pending, i);
-		int rc = store(prefill, entry->ino);
+		int rc;
+
+		if (g_atomic_int_get(&prefill->stopping))
+			break;
+		rc = store(prefill, entry->ino);
 
 		if (rc == -ENOENT && entry->tries + 1 < TRIES_MAX) {
 			g_mutex_lock(&prefill->queue_lock);
@@ -119,6 +124,10 @@ void gpufs_prefill_looked_up(struct gpufs_prefill *prefill, uint64_t ino)
 		g_mutex_unlock(&prefill->queue_lock);
 		return;
 	}
+	if (g_atomic_int_get(&prefill->stopping)) {
+		g_mutex_unlock(&prefill->storing);
+		return;
+	}
 	g_mutex_lock(&prefill->queue_lock);
 	swap = prefill->taken;
 	prefill->taken = prefill->queue;
@@ -126,5 +135,28 @@ void gpufs_prefill_looked_up(struct gpufs_prefill *prefill, uint64_t ino)
 	enqueue_locked(prefill, ino, 0);
 	g_mutex_unlock(&prefill->queue_lock);
 	store_taken(prefill);
+	g_mutex_unlock(&prefill->storing);
+}
+
+void gpufs_prefill_read(struct gpufs_prefill *prefill, uint64_t ino)
+{
+	if (!prefill || !prefill->enabled)
+		return;
+	g_mutex_lock(&prefill->queue_lock);
+	for (guint i = prefill->queue->len; i-- > 0;)
+		if (g_array_index(prefill->queue, struct pending, i).ino == ino)
+			g_array_remove_index(prefill->queue, i);
+	g_mutex_unlock(&prefill->queue_lock);
+}
+
+void gpufs_prefill_stop(void *data)
+{
+	struct gpufs_prefill *prefill = data;
+
+	if (!prefill)
+		return;
+	g_atomic_int_set(&prefill->stopping, 1);
+	/* The store in flight, if any, ends: the loop still answers reads. */
+	g_mutex_lock(&prefill->storing);
 	g_mutex_unlock(&prefill->storing);
 }

@@ -2013,6 +2013,20 @@ static void notify_events(struct gpufs_tree *tree)
 	g_free(change.path);
 }
 
+void gpufs_tree_retell(struct gpufs_tree *tree, uint64_t ino)
+{
+	struct node *node = node_get(tree, ino);
+	struct change change;
+
+	if (!node || !tree->notifier.changed)
+		return;
+	g_mutex_lock(&tree->lock);
+	change = (struct change){node->ino, node_path_locked(node), node->mtime};
+	g_mutex_unlock(&tree->lock);
+	tree->notifier.changed(tree->notifier.ctx, change.ino, change.path, &change.mtime);
+	g_free(change.path);
+}
+
 void gpufs_tree_sync(struct gpufs_tree *tree, struct gpufs_account *account, GPtrArray *created,
 		     GPtrArray *gone)
 {

@@ -103,6 +103,9 @@ int gpufs_tree_unlink(struct gpufs_tree *tree, uint64_t parent, const char *name
 GBytes *gpufs_tree_cacheable(struct gpufs_tree *tree, uint64_t ino, guint64 *generation);
 /* TRUE while @ino's snapshot is still the one of @generation. */
 gboolean gpufs_tree_unchanged(struct gpufs_tree *tree, uint64_t ino, guint64 generation);
+/* The kernel may hold bytes older than @ino's snapshot, and a watcher may
+ * have read them since its last wake: tells the change again. */
+void gpufs_tree_retell(struct gpufs_tree *tree, uint64_t ino);
 
 /* poll(2): TRUE when the file changed and the kernel has not been told yet;
  * otherwise the notifier wakes the poll handle at the change. */
@@ -127,7 +130,8 @@ void gpufs_tree_set_close_source(struct gpufs_tree *tree, void (*drain)(void *ct
 /* ---- the live tree ---- */
 
 /* How changes reach the kernel and inotify watchers; implemented by the FUSE
- * side, called from the poller threads, never from a request handler. */
+ * side, called from the poller threads (and settle from ctl writes, changed
+ * from gpufs_tree_retell).  Only settle waits. */
 struct gpufs_tree_notifier {
 	void *ctx;
 	/* A file's bytes changed: invalidate, wake pollers, raise IN_MODIFY. */

@@ -22,13 +22,38 @@ SIM_PORT=
 SIM_URL=
 TEST_NAME=$(basename "$0" .sh)
 
+FUSE_CONN=
+
+# A daemon wedged on the kernel must not wedge the suite: when SIGTERM does
+# not end it, its FUSE connection is aborted (as fusectl allows the owner),
+# which fails every request in flight, and it is killed.
+abort_connection() {
+	ctl=/sys/fs/fuse/connections
+	[ -n "$FUSE_CONN" ] || return 0
+	[ -e "$ctl/$FUSE_CONN/abort" ] || mount -t fusectl fusectl "$ctl" 2>/dev/null || true
+	echo 1 >"$ctl/$FUSE_CONN/abort" 2>/dev/null || true
+}
+
+stop_gpufs() {
+	kill "$GPUFS_PID" 2>/dev/null || return 0
+	for _ in $(seq 100); do
+		kill -0 "$GPUFS_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$GPUFS_PID" 2>/dev/null; then
+		echo "gpufs did not end on SIGTERM within 10 s: aborting its connection" >&2
+		abort_connection
+		kill -KILL "$GPUFS_PID" 2>/dev/null || true
+	fi
+	wait "$GPUFS_PID" 2>/dev/null || true
+}
+
 cleanup() {
 	status=$?
 	trap - EXIT
 	if [ -n "$GPUFS_PID" ]; then
 		fusermount3 -uz "$MNT" 2>/dev/null || true
-		kill "$GPUFS_PID" 2>/dev/null || true
-		wait "$GPUFS_PID" 2>/dev/null || true
+		stop_gpufs
 	fi
 	if [ -n "$SIM_PID" ]; then
 		kill "$SIM_PID" 2>/dev/null || true
@@ -129,6 +154,9 @@ mount_gpufs() {
 		[ "$(date +%s)" -lt "$deadline" ] || fail "gpufs did not mount in 10s"
 		sleep 0.1
 	done
+	# The connection's name under /sys/fs/fuse/connections: the kernel's
+	# dev_t of the mount, major << 20 | minor.
+	FUSE_CONN=$(stat -c '%Hd %Ld' "$MNT" | awk '{ print $1 * 1048576 + $2 }')
 }
 
 # unmount_gpufs: a clean unmount ends the daemon with status 0 and a log

@@ -4,6 +4,7 @@ integration_tests = \
 	tests/integration/startup.sh \
 	tests/integration/read.sh \
 	tests/integration/fastpath.sh \
+	tests/integration/stop.sh \
 	tests/integration/create.sh \
 	tests/integration/bad-input.sh \
 	tests/integration/readonly.sh \
