@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -357,6 +358,20 @@ static gboolean select_account(struct gpufs_config *config, const char *name)
 	return TRUE;
 }
 
+/* Descriptors 0-2 must be open before gpufs opens anything, or a pipe or a
+ * socket of ours becomes stdout or stderr (libfuse does this too, but only
+ * at the mount, after the stop pipe and the config file). */
+static void keep_stdio_open(void)
+{
+	int fd;
+
+	do
+		fd = open("/dev/null", O_RDWR);
+	while (fd >= 0 && fd <= 2);
+	if (fd > 2)
+		close(fd);
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -370,6 +385,7 @@ int main(int argc, char *argv[])
 	const char *source = NULL;
 	int rc = 1;
 
+	keep_stdio_open();
 	if (fuse_opt_parse(&args, &opts, option_spec, keep_words) != 0)
 		goto out;
 	/* mount.fuse3 runs "gpufs SOURCE MOUNTPOINT -o ...". */

@@ -14,19 +14,24 @@ static const int stop_signals[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE};
 struct gpufs_stop {
 	struct fuse_session *session;
 	gboolean installed[G_N_ELEMENTS(stop_signals)];
+	struct sigaction wake_before; /* WAKE_SIGNAL's disposition before us */
 	pthread_t loop_thread;
 	GThread *thread;
+	gint loop_ended; /* atomic */
 	void (*before)(void *ctx);
 	void *ctx;
 };
 
 /* A signal handler can only write to a pipe; one daemon, one pipe.  A
- * signal writes its number, and a 0 byte ends the thread. */
+ * signal writes its number; a 0 byte says the loop has ended. */
 static int stop_pipe[2] = {-1, -1};
 #define QUIT_BYTE 0
 
-/* While the loop thread has not seen the end, it is signalled this often:
- * a signal can come just before it starts waiting. */
+/* fuse_session_exit only sets a flag, which the loop thread checks when
+ * its wait is interrupted: this signal does that, and nothing else. */
+#define WAKE_SIGNAL SIGUSR1
+/* The loop thread is woken again this often until the loop has ended: the
+ * wake can come just before it starts waiting. */
 #define REWAKE_MS 100
 
 static void on_signal(int sig)
@@ -38,6 +43,11 @@ static void on_signal(int sig)
 		/* The pipe is full: a stop is under way already. */
 	}
 	errno = saved;
+}
+
+static void on_wake(int sig)
+{
+	(void)sig;
 }
 
 static void set_handler(int sig, void (*handler)(int))
@@ -62,12 +72,17 @@ struct gpufs_stop *gpufs_stop_new(struct fuse_session *session)
 {
 	struct gpufs_stop *stop;
 
+	struct sigaction wake = {.sa_handler = on_wake};
+
 	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		gpufs_err("cannot make a pipe: %s", g_strerror(errno));
 		return NULL;
 	}
 	stop = g_new0(struct gpufs_stop, 1);
 	stop->session = session;
+	/* No SA_RESTART: the wait must end. */
+	sigemptyset(&wake.sa_mask);
+	sigaction(WAKE_SIGNAL, &wake, &stop->wake_before);
 	for (gsize i = 0; i < G_N_ELEMENTS(stop_signals); i++) {
 		int sig = stop_signals[i];
 
@@ -83,14 +98,36 @@ static int next_byte(int timeout_ms)
 {
 	struct pollfd readable = {.fd = stop_pipe[0], .events = POLLIN};
 	char byte;
+	ssize_t n;
 
 	for (;;) {
-		if (read(stop_pipe[0], &byte, 1) == 1)
+		n = read(stop_pipe[0], &byte, 1);
+		if (n == 1)
 			return byte;
-		if (errno != EAGAIN && errno != EINTR)
-			return QUIT_BYTE;
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			return QUIT_BYTE; /* no pipe any more: nothing to wait for */
 		if (poll(&readable, 1, timeout_ms) == 0)
 			return -1;
+	}
+}
+
+static gboolean loop_ended(struct gpufs_stop *stop)
+{
+	return g_atomic_int_get(&stop->loop_ended);
+}
+
+/* Wakes the loop thread every REWAKE_MS until the loop has ended; later
+ * signals only end the waits early. */
+static void wake_until_ended(struct gpufs_stop *stop)
+{
+	while (!loop_ended(stop)) {
+		gint64 until = g_get_monotonic_time() + REWAKE_MS * 1000;
+		gint64 left;
+
+		pthread_kill(stop->loop_thread, WAKE_SIGNAL);
+		while (!loop_ended(stop) && (left = until - g_get_monotonic_time()) > 0)
+			if (next_byte((int)(left / 1000) + 1) == QUIT_BYTE)
+				break;
 	}
 }
 
@@ -99,18 +136,13 @@ static gpointer run(gpointer data)
 	struct gpufs_stop *stop = data;
 	int byte = next_byte(-1);
 
-	if (byte == QUIT_BYTE)
+	if (byte == QUIT_BYTE || loop_ended(stop))
 		return NULL;
 	gpufs_info("signal %d: unmounting", byte);
 	if (stop->before)
 		stop->before(stop->ctx);
-	/* fuse_session_exit only sets a flag; the loop thread sees it when a
-	 * signal interrupts its wait.  That signal comes back here as a
-	 * byte, and is ignored like any later one. */
 	fuse_session_exit(stop->session);
-	do
-		pthread_kill(stop->loop_thread, SIGTERM);
-	while (next_byte(REWAKE_MS) != QUIT_BYTE);
+	wake_until_ended(stop);
 	return NULL;
 }
 
@@ -120,6 +152,11 @@ void gpufs_stop_start(struct gpufs_stop *stop, void (*before)(void *ctx), void *
 		return;
 	stop->before = before;
 	stop->ctx = ctx;
+	sigset_t wake;
+
+	sigemptyset(&wake);
+	sigaddset(&wake, WAKE_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
 	stop->loop_thread = pthread_self();
 	stop->thread = g_thread_new("gpufs-stop", run, stop);
 }
@@ -130,6 +167,8 @@ void gpufs_stop_loop_ended(struct gpufs_stop *stop)
 
 	if (!stop || !stop->thread)
 		return;
+	g_atomic_int_set(&stop->loop_ended, 1);
+	/* Full (EAGAIN): the thread has bytes to read, and sees the flag. */
 	while (write(stop_pipe[1], &quit, 1) < 0 && errno == EINTR)
 		;
 	g_thread_join(stop->thread);
@@ -144,6 +183,7 @@ void gpufs_stop_free(struct gpufs_stop *stop)
 	for (gsize i = 0; i < G_N_ELEMENTS(stop_signals); i++)
 		if (stop->installed[i])
 			set_handler(stop_signals[i], SIG_DFL);
+	sigaction(WAKE_SIGNAL, &stop->wake_before, NULL);
 	close(stop_pipe[0]);
 	close(stop_pipe[1]);
 	stop_pipe[0] = stop_pipe[1] = -1;

@@ -11,7 +11,8 @@
 struct gpufs_stop;
 
 /* Installs the handlers (and ignores SIGPIPE), starting no thread: call
- * before the mount, so that no signal from then on is lost. */
+ * before the mount, so that no signal from then on is lost.  SIGUSR1 is
+ * taken: it wakes the loop thread. */
 struct gpufs_stop *gpufs_stop_new(struct fuse_session *session);
 /* Starts the thread; call from the thread that then runs the session
  * loop.  At a signal it calls @before(@ctx), then ends the loop.  A signal

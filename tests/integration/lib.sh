@@ -31,21 +31,37 @@ abort_connection() {
 	ctl=/sys/fs/fuse/connections
 	[ -n "$FUSE_CONN" ] || return 0
 	[ -e "$ctl/$FUSE_CONN/abort" ] || mount -t fusectl fusectl "$ctl" 2>/dev/null || true
-	echo 1 >"$ctl/$FUSE_CONN/abort" 2>/dev/null || true
+	echo 1 2>/dev/null >"$ctl/$FUSE_CONN/abort" ||
+		echo "cannot abort FUSE connection $FUSE_CONN (no fusectl?)" >&2
+}
+
+# A child that ended, or one wait(1) can reap: every thread gone.
+reapable() {
+	[ ! -e "/proc/$1" ] ||
+		{ [ "$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)" = Z ] &&
+			[ "$(find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)" -le 1 ]; }
 }
 
 stop_gpufs() {
 	kill "$GPUFS_PID" 2>/dev/null || return 0
 	for _ in $(seq 100); do
-		kill -0 "$GPUFS_PID" 2>/dev/null || break
+		reapable "$GPUFS_PID" && break
 		sleep 0.1
 	done
-	if kill -0 "$GPUFS_PID" 2>/dev/null; then
+	if ! reapable "$GPUFS_PID"; then
 		echo "gpufs did not end on SIGTERM within 10 s: aborting its connection" >&2
 		abort_connection
 		kill -KILL "$GPUFS_PID" 2>/dev/null || true
+		for _ in $(seq 50); do
+			reapable "$GPUFS_PID" && break
+			sleep 0.1
+		done
 	fi
-	wait "$GPUFS_PID" 2>/dev/null || true
+	if reapable "$GPUFS_PID"; then
+		wait "$GPUFS_PID" 2>/dev/null || true
+	else
+		echo "gpufs $GPUFS_PID is stuck in the kernel: left behind" >&2
+	fi
 }
 
 cleanup() {
@@ -145,6 +161,7 @@ is_mounted() {
 
 # mount_gpufs [-o options]: mounts in the foreground process, in background.
 mount_gpufs() {
+	FUSE_CONN=
 	[ -f "$WORK/config" ] || write_config
 	"$GPUFS" -f -o "config=$WORK/config" "$@" "$MNT" >"$WORK/gpufs.log" 2>&1 &
 	GPUFS_PID=$!
@@ -165,7 +182,7 @@ unmount_gpufs() {
 	fusermount3 -u "$MNT" || fail "fusermount3 -u failed"
 	rc=0
 	wait "$GPUFS_PID" || rc=$?
-	GPUFS_PID=
+	GPUFS_PID= FUSE_CONN=
 	assert_eq 0 "$rc" "gpufs exits 0 after fusermount3 -u"
 	if grep -E "AddressSanitizer|LeakSanitizer|runtime error" "$WORK/gpufs.log"; then
 		fail "sanitizer report in gpufs.log"
