@@ -238,6 +238,36 @@ int gpufs_account_instance(struct gpufs_account *account, const char *id, gboole
 	return gpufs_cache_get(account->details, id, fetch_detail, account, result);
 }
 
+char *gpufs_account_listed_state(struct gpufs_account *account, const char *id)
+{
+	struct gpufs_instance *now = gpufs_cache_peek(account->instances, id, NULL);
+	char *state;
+
+	if (!now)
+		return NULL;
+	state = g_strdup(now->values[GPUFS_F_PROVIDER_STATUS]);
+	gpufs_instance_unref(now);
+	return state;
+}
+
+gboolean gpufs_account_detail_outdated(struct gpufs_account *account, const char *id)
+{
+	struct gpufs_instance *full = gpufs_cache_peek(account->details, id, NULL);
+	struct gpufs_instance *now = gpufs_cache_peek(account->instances, id, NULL);
+	gboolean outdated = FALSE;
+
+	if (full && now && now->partial)
+		outdated = g_strcmp0(full->values[GPUFS_F_PROVIDER_STATUS],
+				     now->values[GPUFS_F_PROVIDER_STATUS]) != 0;
+	if (outdated)
+		gpufs_cache_expire(account->details, id);
+	if (full)
+		gpufs_instance_unref(full);
+	if (now)
+		gpufs_instance_unref(now);
+	return outdated;
+}
+
 gboolean gpufs_account_knows(struct gpufs_account *account, const char *id)
 {
 	struct gpufs_instance *inst = gpufs_cache_peek(account->instances, id, NULL);

@@ -62,12 +62,13 @@ struct node {
 	GBytes *content; /* files: the snapshot; links: the target */
 	struct timespec mtime;
 	struct spec_file *spec;
-	GPtrArray *specs;   /* NODE_NEW: its spec nodes */
-	gint unlinked;	    /* atomic: a spec rm removed (read under its spec lock) */
-	guint64 nlookup;    /* references the kernel holds */
-	guint64 generation; /* bumped when the snapshot changes */
-	guint64 notified;   /* the generation the notifier last told */
-	gint64 fresh_until; /* monotonic time until which the value is the provider's latest */
+	GPtrArray *specs;     /* NODE_NEW: its spec nodes */
+	gint unlinked;	      /* atomic: a spec rm removed (read under its spec lock) */
+	guint64 nlookup;      /* references the kernel holds */
+	guint64 generation;   /* bumped when the snapshot changes */
+	guint64 notified;     /* the generation the notifier last told */
+	gint64 fresh_until;   /* monotonic time until which the value is the provider's latest */
+	char *rendered_state; /* detail files: the provider status they were rendered at */
 };
 
 struct dir_entry {
@@ -211,6 +212,7 @@ static void spec_file_free(struct spec_file *spec)
 static void node_free(struct node *node)
 {
 	g_free(node->name);
+	g_free(node->rendered_state);
 	if (node->content)
 		g_bytes_unref(node->content);
 	spec_file_free(node->spec);
@@ -347,7 +349,19 @@ static gboolean needs_detail(struct node *node)
 	return gpufs_provider_is_detail_file(node->account->provider, file);
 }
 
-static int render_instance_file(struct node *node, GBytes **out, gint64 *fresh_for)
+/* A detail file remembers the state of the object it was rendered from: a
+ * listing that shows another one makes the poll fetch it again. */
+static void note_rendered_state(struct gpufs_tree *tree, struct node *node,
+				const struct gpufs_instance *inst)
+{
+	g_mutex_lock(&tree->lock);
+	g_free(node->rendered_state);
+	node->rendered_state = g_strdup(inst->values[GPUFS_F_PROVIDER_STATUS]);
+	g_mutex_unlock(&tree->lock);
+}
+
+static int render_instance_file(struct gpufs_tree *tree, struct node *node, GBytes **out,
+				gint64 *fresh_for)
 {
 	struct gpufs_cache_result result = {0};
 	struct gpufs_instance *inst;
@@ -362,6 +376,8 @@ static int render_instance_file(struct node *node, GBytes **out, gint64 *fresh_f
 	}
 	inst = result.value;
 	*fresh_for = result.fresh_for;
+	if (needs_detail(node))
+		note_rendered_state(tree, node, inst);
 	switch (node->kind) {
 	case NODE_FIELD:
 		*out = node->index == GPUFS_F_ERROR ? render_error(node, inst, &result)
@@ -566,7 +582,7 @@ static int render(struct gpufs_tree *tree, struct node *node, GBytes **out, gint
 	case NODE_FIELD:
 	case NODE_EXTRA:
 	case NODE_JSON:
-		return render_instance_file(node, out, fresh_for);
+		return render_instance_file(tree, node, out, fresh_for);
 	case NODE_LIVE:
 		*fresh_for = LIVE_REUSE_US;
 		return render_live(node, out);
@@ -2027,12 +2043,70 @@ void gpufs_tree_retell(struct gpufs_tree *tree, uint64_t ino)
 	g_free(change.path);
 }
 
+struct outdated_ids {
+	struct gpufs_account *account;
+	GHashTable *ids;
+};
+
+/* A value file the listing lacks (it comes with the full object). */
+static gboolean is_detail_of(const struct node *node, const struct gpufs_account *account)
+{
+	return node->account == account && node->instance_id &&
+	       (node->kind == NODE_FIELD || node->kind == NODE_EXTRA || node->kind == NODE_JSON) &&
+	       !is_uncached(node) && !follows_list(node);
+}
+
+static gboolean detail_of_outdated(const struct node *node, const void *ctx)
+{
+	const struct outdated_ids *outdated = ctx;
+
+	return is_detail_of(node, outdated->account) &&
+	       g_hash_table_contains(outdated->ids, node->instance_id);
+}
+
+/* A listing cannot show that a detail file changed, but an instance whose
+ * listed state is not the one its detail files were rendered at (it
+ * started, say) likely has new details too: the detail files the kernel
+ * holds of it are rendered again, fetching the full object once when the
+ * cached one is of the older state too, and told like any change. */
+static void refresh_details(struct gpufs_tree *tree, struct gpufs_account *account)
+{
+	g_autoptr(GHashTable) rendered =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	struct outdated_ids outdated = {account, g_hash_table_new(g_str_hash, g_str_equal)};
+	GHashTableIter iter;
+	gpointer id, state;
+
+	g_mutex_lock(&tree->lock);
+	for (guint i = 0; i < tree->nodes->len; i++) {
+		struct node *node = tree->nodes->pdata[i];
+
+		if (node->nlookup > 0 && node->content && is_detail_of(node, account))
+			g_hash_table_replace(rendered, (gpointer)node->instance_id,
+					     g_strdup(node->rendered_state));
+	}
+	g_mutex_unlock(&tree->lock);
+	g_hash_table_iter_init(&iter, rendered);
+	while (g_hash_table_iter_next(&iter, &id, &state)) {
+		g_autofree char *listed = gpufs_account_listed_state(account, id);
+
+		if (!listed || g_strcmp0(listed, state) == 0)
+			continue;
+		gpufs_account_detail_outdated(account, id);
+		g_hash_table_add(outdated.ids, id);
+	}
+	if (g_hash_table_size(outdated.ids) > 0)
+		refresh_held(tree, detail_of_outdated, &outdated);
+	g_hash_table_destroy(outdated.ids);
+}
+
 void gpufs_tree_sync(struct gpufs_tree *tree, struct gpufs_account *account, GPtrArray *created,
 		     GPtrArray *gone)
 {
 	struct node *dir = held_instances_dir(tree, account);
 
 	notify_changes(tree, account, gone);
+	refresh_details(tree, account);
 	notify_events(tree);
 	if (!dir)
 		return;

@@ -56,6 +56,14 @@ int gpufs_account_refresh(struct gpufs_account *account, struct gpufs_cache_resu
 int gpufs_account_instance(struct gpufs_account *account, const char *id, gboolean need_detail,
 			   struct gpufs_cache_result *result);
 
+/* The provider status @id had when last seen (listed or fetched), without
+ * asking; NULL if unknown.  g_free it. */
+char *gpufs_account_listed_state(struct gpufs_account *account, const char *id);
+/* TRUE when the full object of @id was fetched while the instance was in
+ * another state than its last listing shows: then it is expired, and the
+ * next gpufs_account_instance with @need_detail asks the provider. */
+gboolean gpufs_account_detail_outdated(struct gpufs_account *account, const char *id);
+
 /* TRUE when the instance is known from a listing or a fetch, without asking
  * the provider. */
 gboolean gpufs_account_knows(struct gpufs_account *account, const char *id);

@@ -160,7 +160,9 @@ void gpufs_tree_note_reader(struct gpufs_tree *tree, uint64_t ino);
 
 /* After a fresh listing of @account: re-renders the files the kernel holds
  * and notifies every change not yet notified, the instances in @created
- * and @gone (ids), and lines added to /events. */
+ * and @gone (ids), and lines added to /events.  The held files a listing
+ * lacks are fetched again for an instance whose listed state moved on
+ * since they were. */
 void gpufs_tree_sync(struct gpufs_tree *tree, struct gpufs_account *account, GPtrArray *created,
 		     GPtrArray *gone);
 

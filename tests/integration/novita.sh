@@ -88,8 +88,15 @@ assert_eq 2 "$(sim_count "POST $NV/gpu/instance/create")" "one more create"
 assert_eq nv1 "$(cat "instances/$id/name")" "the name defaults to the spec file's name"
 assert_eq 2 "$(cat "instances/$id/gpu_count")" "gpu_count= is gpuNum"
 assert_eq 20 "$(cat "instances/$id/disk_gb")" "disk_gb= is rootfsSize"
+# json comes with the full object, not the listing: as the instance moves
+# on, the background poll fetches it again and raises IN_MODIFY.
+grep -q '"id"' "instances/$id/json" || fail "json of the new instance"
+inotifywait -q -t 30 -e modify "instances/$id/json" >/dev/null &
+watcher=$!
 wait_until 20 "nv1 to run" grep -qx running "instances/$id/status"
 pass "the instance reaches running"
+wait "$watcher" || fail "no IN_MODIFY on json while the instance started"
+pass "a detail file is refreshed by the poll when the instance changes"
 
 grep -qx stop "instances/$id/ctl" || fail "ctl lists its verbs: $(cat "instances/$id/ctl")"
 pass "ctl lists its verbs"
