@@ -2068,29 +2068,39 @@ static gboolean detail_of_outdated(const struct node *node, const void *ctx)
  * listed state is not the one its detail files were rendered at (it
  * started, say) likely has new details too: the detail files the kernel
  * holds of it are rendered again, fetching the full object once when the
- * cached one is of the older state too, and told like any change. */
+ * cached one is of the older state too, and told like any change.
+ * Assumed: a listing and the full object name a state alike (so the notes
+ * say of all three providers); where they did not, such an instance would
+ * be fetched once per poll. */
 static void refresh_details(struct gpufs_tree *tree, struct gpufs_account *account)
 {
+	/* "<id>\n<state>" of every held detail file: files of one instance
+	 * may have been rendered at different states. */
 	g_autoptr(GHashTable) rendered =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	struct outdated_ids outdated = {account, g_hash_table_new(g_str_hash, g_str_equal)};
 	GHashTableIter iter;
-	gpointer id, state;
+	gpointer key, id;
 
 	g_mutex_lock(&tree->lock);
 	for (guint i = 0; i < tree->nodes->len; i++) {
 		struct node *node = tree->nodes->pdata[i];
 
 		if (node->nlookup > 0 && node->content && is_detail_of(node, account))
-			g_hash_table_replace(rendered, (gpointer)node->instance_id,
-					     g_strdup(node->rendered_state));
+			g_hash_table_insert(
+			    rendered,
+			    g_strdup_printf("%s\n%s", node->instance_id,
+					    node->rendered_state ? node->rendered_state : ""),
+			    (gpointer)node->instance_id);
 	}
 	g_mutex_unlock(&tree->lock);
 	g_hash_table_iter_init(&iter, rendered);
-	while (g_hash_table_iter_next(&iter, &id, &state)) {
+	while (g_hash_table_iter_next(&iter, &key, &id)) {
 		g_autofree char *listed = gpufs_account_listed_state(account, id);
+		const char *state = strchr(key, '\n') + 1;
 
-		if (!listed || g_strcmp0(listed, state) == 0)
+		if (!listed || strcmp(listed, state) == 0 ||
+		    g_hash_table_contains(outdated.ids, id))
 			continue;
 		gpufs_account_detail_outdated(account, id);
 		g_hash_table_add(outdated.ids, id);
