@@ -69,6 +69,7 @@ struct node {
 	guint64 notified;     /* the generation the notifier last told */
 	gint64 fresh_until;   /* monotonic time until which the value is the provider's latest */
 	char *rendered_state; /* detail files: the provider status they were rendered at */
+	char *tried_state;    /* ... and the listed one the poll last fetched them for */
 };
 
 struct dir_entry {
@@ -213,6 +214,7 @@ static void node_free(struct node *node)
 {
 	g_free(node->name);
 	g_free(node->rendered_state);
+	g_free(node->tried_state);
 	if (node->content)
 		g_bytes_unref(node->content);
 	spec_file_free(node->spec);
@@ -349,19 +351,10 @@ static gboolean needs_detail(struct node *node)
 	return gpufs_provider_is_detail_file(node->account->provider, file);
 }
 
-/* A detail file remembers the state of the object it was rendered from: a
- * listing that shows another one makes the poll fetch it again. */
-static void note_rendered_state(struct gpufs_tree *tree, struct node *node,
-				const struct gpufs_instance *inst)
-{
-	g_mutex_lock(&tree->lock);
-	g_free(node->rendered_state);
-	node->rendered_state = g_strdup(inst->values[GPUFS_F_PROVIDER_STATUS]);
-	g_mutex_unlock(&tree->lock);
-}
-
-static int render_instance_file(struct gpufs_tree *tree, struct node *node, GBytes **out,
-				gint64 *fresh_for)
+/* A detail file also returns in *state the provider status of the object
+ * it was rendered from: a listing that shows another one makes the poll
+ * fetch it again. */
+static int render_instance_file(struct node *node, GBytes **out, gint64 *fresh_for, char **state)
 {
 	struct gpufs_cache_result result = {0};
 	struct gpufs_instance *inst;
@@ -377,7 +370,7 @@ static int render_instance_file(struct gpufs_tree *tree, struct node *node, GByt
 	inst = result.value;
 	*fresh_for = result.fresh_for;
 	if (needs_detail(node))
-		note_rendered_state(tree, node, inst);
+		*state = g_strdup(inst->values[GPUFS_F_PROVIDER_STATUS]);
 	switch (node->kind) {
 	case NODE_FIELD:
 		*out = node->index == GPUFS_F_ERROR ? render_error(node, inst, &result)
@@ -566,9 +559,11 @@ static GBytes *render_spec(struct node *node)
 /* @fresh_for: how much longer the bytes stay the provider's latest, where
  * that is known (instance files), or may be served again (live files); 0
  * otherwise. */
-static int render(struct gpufs_tree *tree, struct node *node, GBytes **out, gint64 *fresh_for)
+static int render(struct gpufs_tree *tree, struct node *node, GBytes **out, gint64 *fresh_for,
+		  char **state)
 {
 	*fresh_for = 0;
+	*state = NULL;
 	switch (node->kind) {
 	case NODE_README:
 		*out = g_bytes_ref(tree->readme);
@@ -582,7 +577,7 @@ static int render(struct gpufs_tree *tree, struct node *node, GBytes **out, gint
 	case NODE_FIELD:
 	case NODE_EXTRA:
 	case NODE_JSON:
-		return render_instance_file(tree, node, out, fresh_for);
+		return render_instance_file(node, out, fresh_for, state);
 	case NODE_LIVE:
 		*fresh_for = LIVE_REUSE_US;
 		return render_live(node, out);
@@ -606,12 +601,19 @@ static int refresh(struct gpufs_tree *tree, struct node *node)
 {
 	GBytes *fresh = NULL;
 	gint64 fresh_for;
-	int rc = render(tree, node, &fresh, &fresh_for);
+	char *state;
+	int rc = render(tree, node, &fresh, &fresh_for, &state);
 
 	if (rc < 0)
 		return rc;
 	g_mutex_lock(&tree->lock);
 	node->fresh_until = g_get_monotonic_time() + fresh_for;
+	if (state) { /* with the bytes it goes with */
+		if (g_strcmp0(state, node->rendered_state) != 0)
+			g_clear_pointer(&node->tried_state, g_free); /* a new state, a new try */
+		g_free(node->rendered_state);
+		node->rendered_state = state;
+	}
 	if (!node->content || !g_bytes_equal(node->content, fresh)) {
 		struct timespec now = now_realtime();
 
@@ -1851,6 +1853,23 @@ struct change {
 	struct timespec mtime;
 };
 
+/* Hands @node's snapshot to the notifier unless it was already: a change
+ * found by a read is told too (the kernel knows it, inotify does not). */
+static void tell_if_untold(struct gpufs_tree *tree, struct node *node)
+{
+	struct change change = {.path = NULL};
+
+	g_mutex_lock(&tree->lock);
+	if (node->generation != node->notified) {
+		change = (struct change){node->ino, node_path_locked(node), node->mtime};
+		node->notified = node->generation;
+	}
+	g_mutex_unlock(&tree->lock);
+	if (change.path && tree->notifier.changed)
+		tree->notifier.changed(tree->notifier.ctx, change.ino, change.path, &change.mtime);
+	g_free(change.path);
+}
+
 /* Which held nodes to re-render; called with the tree lock held. */
 typedef gboolean (*node_filter_fn)(const struct node *node, const void *ctx);
 
@@ -1870,24 +1889,9 @@ static void refresh_held(struct gpufs_tree *tree, node_filter_fn keep, const voi
 	g_mutex_unlock(&tree->lock);
 	for (guint i = 0; i < held->len; i++) {
 		struct node *node = held->pdata[i];
-		struct change change;
 
-		if (refresh(tree, node) < 0)
-			continue;
-		g_mutex_lock(&tree->lock);
-		if (node->generation != node->notified) {
-			change = (struct change){node->ino, node_path_locked(node), node->mtime};
-			node->notified = node->generation;
-		} else {
-			change.path = NULL;
-		}
-		g_mutex_unlock(&tree->lock);
-		if (!change.path)
-			continue;
-		if (tree->notifier.changed)
-			tree->notifier.changed(tree->notifier.ctx, change.ino, change.path,
-					       &change.mtime);
-		g_free(change.path);
+		if (refresh(tree, node) == 0)
+			tell_if_untold(tree, node);
 	}
 }
 
@@ -2064,49 +2068,82 @@ static gboolean detail_of_outdated(const struct node *node, const void *ctx)
 	       g_hash_table_contains(outdated->ids, node->instance_id);
 }
 
-/* A listing cannot show that a detail file changed, but an instance whose
- * listed state is not the one its detail files were rendered at (it
- * started, say) likely has new details too: the detail files the kernel
- * holds of it are rendered again, fetching the full object once when the
- * cached one is of the older state too, and told like any change.
- * Assumed: a listing and the full object name a state alike (so the notes
- * say of all three providers); where they did not, such an instance would
- * be fetched once per poll. */
+/* A held detail file, and what refresh_details needs of it. */
+struct held_detail {
+	struct node *node;
+	char *rendered; /* copies, taken under the lock */
+	char *tried;
+	gboolean untold;
+};
+
+static void held_detail_clear(gpointer data)
+{
+	struct held_detail *held = data;
+
+	g_free(held->rendered);
+	g_free(held->tried);
+}
+
+/* A listing cannot show that a detail file changed, but an instance listed
+ * in another state than a detail file was rendered at (it started, say)
+ * likely has new details: the held detail files of it are rendered again,
+ * fetching the full object once when the cached one is of the older state
+ * too, and told like any change.  Once per listed state: a fetch that fails
+ * is not retried by the poll (a read still asks), so a failing provider, or
+ * one whose listing and object named a state differently, costs a request
+ * per change of state, not per poll.  A change a read found first is told
+ * too. */
 static void refresh_details(struct gpufs_tree *tree, struct gpufs_account *account)
 {
-	/* "<id>\n<state>" of every held detail file: files of one instance
-	 * may have been rendered at different states. */
-	g_autoptr(GHashTable) rendered =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GArray) held = g_array_new(FALSE, TRUE, sizeof(struct held_detail));
+	g_autoptr(GHashTable) listed = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
 	struct outdated_ids outdated = {account, g_hash_table_new(g_str_hash, g_str_equal)};
 	GHashTableIter iter;
-	gpointer key, id;
+	gpointer id;
 
+	g_array_set_clear_func(held, held_detail_clear);
 	g_mutex_lock(&tree->lock);
 	for (guint i = 0; i < tree->nodes->len; i++) {
 		struct node *node = tree->nodes->pdata[i];
+		struct held_detail entry = {.node = node};
 
-		if (node->nlookup > 0 && node->content && is_detail_of(node, account))
-			g_hash_table_insert(
-			    rendered,
-			    g_strdup_printf("%s\n%s", node->instance_id,
-					    node->rendered_state ? node->rendered_state : ""),
-			    (gpointer)node->instance_id);
+		if (node->nlookup == 0 || !node->content || !is_detail_of(node, account))
+			continue;
+		entry.rendered = g_strdup(node->rendered_state);
+		entry.tried = g_strdup(node->tried_state);
+		entry.untold = node->generation != node->notified;
+		g_array_append_val(held, entry);
 	}
 	g_mutex_unlock(&tree->lock);
-	g_hash_table_iter_init(&iter, rendered);
-	while (g_hash_table_iter_next(&iter, &key, &id)) {
-		g_autofree char *listed = gpufs_account_listed_state(account, id);
-		const char *state = strchr(key, '\n') + 1;
+	for (guint i = 0; i < held->len; i++) {
+		struct held_detail *entry = &g_array_index(held, struct held_detail, i);
+		const char *instance = entry->node->instance_id;
+		const char *state;
 
-		if (!listed || strcmp(listed, state) == 0 ||
-		    g_hash_table_contains(outdated.ids, id))
+		if (!g_hash_table_contains(listed, instance))
+			g_hash_table_insert(listed, (gpointer)instance,
+					    gpufs_account_listed_state(account, instance));
+		state = g_hash_table_lookup(listed, instance);
+		if (!state || g_strcmp0(state, entry->rendered) == 0 ||
+		    g_strcmp0(state, entry->tried) == 0)
 			continue;
-		gpufs_account_detail_outdated(account, id);
-		g_hash_table_add(outdated.ids, id);
+		g_mutex_lock(&tree->lock);
+		g_free(entry->node->tried_state);
+		entry->node->tried_state = g_strdup(state);
+		g_mutex_unlock(&tree->lock);
+		g_hash_table_add(outdated.ids, (gpointer)instance);
 	}
+	g_hash_table_iter_init(&iter, outdated.ids);
+	while (g_hash_table_iter_next(&iter, &id, NULL))
+		gpufs_account_detail_outdated(account, id);
 	if (g_hash_table_size(outdated.ids) > 0)
 		refresh_held(tree, detail_of_outdated, &outdated);
+	for (guint i = 0; i < held->len; i++) {
+		struct held_detail *entry = &g_array_index(held, struct held_detail, i);
+
+		if (entry->untold)
+			tell_if_untold(tree, entry->node);
+	}
 	g_hash_table_destroy(outdated.ids);
 }
 

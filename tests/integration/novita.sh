@@ -90,13 +90,36 @@ assert_eq 2 "$(cat "instances/$id/gpu_count")" "gpu_count= is gpuNum"
 assert_eq 20 "$(cat "instances/$id/disk_gb")" "disk_gb= is rootfsSize"
 # json comes with the full object, not the listing: as the instance moves
 # on, the background poll fetches it again and raises IN_MODIFY.
+# watch_modify FILE: an inotifywait for IN_MODIFY on FILE, once it watches.
+watch_modify() {
+	: >"$WORK/iw.err"
+	inotifywait -t 30 -e modify "$1" >/dev/null 2>"$WORK/iw.err" &
+	watcher=$!
+	wait_until 5 "inotifywait to watch $1" grep -q "Watches established" "$WORK/iw.err"
+}
 grep -q '"id"' "instances/$id/json" || fail "json of the new instance"
-inotifywait -q -t 30 -e modify "instances/$id/json" >/dev/null &
-watcher=$!
+watch_modify "instances/$id/json"
 wait_until 20 "nv1 to run" grep -qx running "instances/$id/status"
 pass "the instance reaches running"
 wait "$watcher" || fail "no IN_MODIFY on json while the instance started"
 pass "a detail file is refreshed by the poll when the instance changes"
+
+# The same while another process reads json: the change a read found first
+# is still told.
+printf 'offer=4090.16c62g\nimage=ubuntu:22.04\ndisk_gb=20\n' >new/nv2 || fail "create nv2"
+id2=$(head -n 1 new/nv2)
+case "$id2" in "" | error*) fail "new/nv2 reads back an id, not [$id2]" ;; esac
+grep -q '"id"' "instances/$id2/json" || fail "json of nv2"
+watch_modify "instances/$id2/json"
+(while sleep 0.3; do cat "instances/$id2/json" >/dev/null 2>&1 || exit 0; done) &
+reader=$!
+wait_until 20 "nv2 to run" grep -qx running "instances/$id2/status"
+wait "$watcher" || fail "no IN_MODIFY on json while it was read and the instance started"
+kill "$reader" 2>/dev/null || true
+wait "$reader" 2>/dev/null || true
+pass "a detail file's change found by a read is told too"
+echo terminate >"instances/$id2/ctl" || fail "terminate nv2"
+sim_reset
 
 grep -qx stop "instances/$id/ctl" || fail "ctl lists its verbs: $(cat "instances/$id/ctl")"
 pass "ctl lists its verbs"
