@@ -250,22 +250,19 @@ char *gpufs_account_listed_state(struct gpufs_account *account, const char *id)
 	return state;
 }
 
-gboolean gpufs_account_detail_outdated(struct gpufs_account *account, const char *id)
+void gpufs_account_expire_outdated_detail(struct gpufs_account *account, const char *id)
 {
 	struct gpufs_instance *full = gpufs_cache_peek(account->details, id, NULL);
 	struct gpufs_instance *now = gpufs_cache_peek(account->instances, id, NULL);
-	gboolean outdated = FALSE;
 
-	if (full && now && now->partial)
-		outdated = g_strcmp0(full->values[GPUFS_F_PROVIDER_STATUS],
-				     now->values[GPUFS_F_PROVIDER_STATUS]) != 0;
-	if (outdated)
+	if (full && now && now->partial &&
+	    g_strcmp0(full->values[GPUFS_F_PROVIDER_STATUS],
+		      now->values[GPUFS_F_PROVIDER_STATUS]) != 0)
 		gpufs_cache_expire(account->details, id);
 	if (full)
 		gpufs_instance_unref(full);
 	if (now)
 		gpufs_instance_unref(now);
-	return outdated;
 }
 
 gboolean gpufs_account_knows(struct gpufs_account *account, const char *id)

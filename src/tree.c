@@ -1853,6 +1853,15 @@ struct change {
 	struct timespec mtime;
 };
 
+/* Hands @change, if any, to the notifier and frees its path. */
+static void tell(struct gpufs_tree *tree, struct change *change)
+{
+	if (change->path && tree->notifier.changed)
+		tree->notifier.changed(tree->notifier.ctx, change->ino, change->path,
+				       &change->mtime);
+	g_free(change->path);
+}
+
 /* Hands @node's snapshot to the notifier unless it was already: a change
  * found by a read is told too (the kernel knows it, inotify does not). */
 static void tell_if_untold(struct gpufs_tree *tree, struct node *node)
@@ -1865,9 +1874,7 @@ static void tell_if_untold(struct gpufs_tree *tree, struct node *node)
 		node->notified = node->generation;
 	}
 	g_mutex_unlock(&tree->lock);
-	if (change.path && tree->notifier.changed)
-		tree->notifier.changed(tree->notifier.ctx, change.ino, change.path, &change.mtime);
-	g_free(change.path);
+	tell(tree, &change);
 }
 
 /* Which held nodes to re-render; called with the tree lock held. */
@@ -1932,16 +1939,22 @@ struct instance_ref {
 	const char *id;
 };
 
-/* Every cached value file of the instance.  Never an uncached one: that
- * includes the file being written, whose writer holds it while the
- * notifier's utimensat would wait for it. */
+/* An instance's value file whose attributes the kernel keeps.  Never an
+ * uncached one: that includes the file being written, whose writer holds
+ * it while the notifier's utimensat would wait for it. */
+static gboolean is_cached_value(const struct node *node)
+{
+	return (node->kind == NODE_FIELD || node->kind == NODE_EXTRA || node->kind == NODE_JSON) &&
+	       !is_uncached(node);
+}
+
+/* Every cached value file of the instance. */
 static gboolean of_instance(const struct node *node, const void *ctx)
 {
 	const struct instance_ref *ref = ctx;
 
-	return node->account == ref->account &&
-	       (node->kind == NODE_FIELD || node->kind == NODE_EXTRA || node->kind == NODE_JSON) &&
-	       !is_uncached(node) && g_strcmp0(node->instance_id, ref->id) == 0;
+	return node->account == ref->account && is_cached_value(node) &&
+	       g_strcmp0(node->instance_id, ref->id) == 0;
 }
 
 /* After the user changed an instance (ctl, a writable file): re-render
@@ -2028,9 +2041,7 @@ static void notify_events(struct gpufs_tree *tree)
 		change = (struct change){node->ino, g_strdup("events"), node->mtime};
 	}
 	g_mutex_unlock(&tree->lock);
-	if (change.path && tree->notifier.changed)
-		tree->notifier.changed(tree->notifier.ctx, change.ino, change.path, &change.mtime);
-	g_free(change.path);
+	tell(tree, &change);
 }
 
 void gpufs_tree_retell(struct gpufs_tree *tree, uint64_t ino)
@@ -2038,13 +2049,12 @@ void gpufs_tree_retell(struct gpufs_tree *tree, uint64_t ino)
 	struct node *node = node_get(tree, ino);
 	struct change change;
 
-	if (!node || !tree->notifier.changed)
+	if (!node)
 		return;
 	g_mutex_lock(&tree->lock);
 	change = (struct change){node->ino, node_path_locked(node), node->mtime};
 	g_mutex_unlock(&tree->lock);
-	tree->notifier.changed(tree->notifier.ctx, change.ino, change.path, &change.mtime);
-	g_free(change.path);
+	tell(tree, &change);
 }
 
 struct outdated_ids {
@@ -2055,9 +2065,8 @@ struct outdated_ids {
 /* A value file the listing lacks (it comes with the full object). */
 static gboolean is_detail_of(const struct node *node, const struct gpufs_account *account)
 {
-	return node->account == account && node->instance_id &&
-	       (node->kind == NODE_FIELD || node->kind == NODE_EXTRA || node->kind == NODE_JSON) &&
-	       !is_uncached(node) && !follows_list(node);
+	return node->account == account && node->instance_id && is_cached_value(node) &&
+	       !follows_list(node);
 }
 
 static gboolean detail_of_outdated(const struct node *node, const void *ctx)
@@ -2135,7 +2144,7 @@ static void refresh_details(struct gpufs_tree *tree, struct gpufs_account *accou
 	}
 	g_hash_table_iter_init(&iter, outdated.ids);
 	while (g_hash_table_iter_next(&iter, &id, NULL))
-		gpufs_account_detail_outdated(account, id);
+		gpufs_account_expire_outdated_detail(account, id);
 	if (g_hash_table_size(outdated.ids) > 0)
 		refresh_held(tree, detail_of_outdated, &outdated);
 	for (guint i = 0; i < held->len; i++) {

@@ -59,10 +59,10 @@ int gpufs_account_instance(struct gpufs_account *account, const char *id, gboole
 /* The provider status @id had when last seen (listed or fetched), without
  * asking; NULL if unknown.  g_free it. */
 char *gpufs_account_listed_state(struct gpufs_account *account, const char *id);
-/* TRUE when the full object of @id was fetched while the instance was in
- * another state than its last listing shows: then it is expired, and the
- * next gpufs_account_instance with @need_detail asks the provider. */
-gboolean gpufs_account_detail_outdated(struct gpufs_account *account, const char *id);
+/* Expires the cached full object of @id when it was fetched while the
+ * instance was in another state than its last listing shows: the next
+ * gpufs_account_instance with @need_detail then asks the provider. */
+void gpufs_account_expire_outdated_detail(struct gpufs_account *account, const char *id);
 
 /* TRUE when the instance is known from a listing or a fetch, without asking
  * the provider. */
