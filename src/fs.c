@@ -322,7 +322,7 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	ssize_t rc = gpufs_tree_write(tree_of(req), ino, buf, size, off);
+	ssize_t rc = gpufs_tree_write(tree_of(req), ino, buf, size, off, fuse_req_ctx(req)->pid);
 
 	if (rc < 0)
 		fuse_reply_err(req, (int)-rc);

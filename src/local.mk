@@ -14,6 +14,7 @@ libgpufs_a_SOURCES = \
 	src/tree.c \
 	src/util.c \
 	src/watch.c \
+	src/writers.c \
 	src/providers/runcrate.c \
 	src/providers/runcrate.h \
 	src/providers/vastai.c \
@@ -31,7 +32,8 @@ libgpufs_a_SOURCES = \
 	include/gpufs/spec.h \
 	include/gpufs/tree.h \
 	include/gpufs/util.h \
-	include/gpufs/watch.h
+	include/gpufs/watch.h \
+	include/gpufs/writers.h
 
 GPUFS_LIBS = libgpufs.a $(CURL_LIBS) $(JSONC_LIBS) $(GLIB_LIBS) -lm
 

@@ -14,6 +14,7 @@
 #include "gpufs/log.h"
 #include "gpufs/util.h"
 #include "gpufs/tree.h"
+#include "gpufs/writers.h"
 
 #define ROOT_INO	      1
 #define STABLE_NAME_TIMEOUT_S 3600.0
@@ -44,11 +45,12 @@ enum node_kind {
 struct spec_file {
 	GMutex lock; /* serialises applying one file */
 	struct gpufs_spec_builder *builder;
-	GString *text;	  /* what was written, shown until applied */
-	gint closed;	  /* atomic: closed since its last write: apply it */
-	gboolean applied; /* a result exists; no second spec */
-	gboolean sent;	  /* the provider was asked: never again */
-	char *result;	  /* new id, or "error: ..." */
+	GString *text;		       /* what was written, shown until applied */
+	gint closed;		       /* atomic: closed since its last write: apply it */
+	gboolean applied;	       /* a result exists; no second spec */
+	gboolean sent;		       /* the provider was asked: never again */
+	char *result;		       /* new id, or "error: ..." */
+	struct gpufs_writers *writers; /* who wrote it since it (re)started */
 };
 
 struct node {
@@ -206,6 +208,7 @@ static void spec_file_free(struct spec_file *spec)
 	gpufs_spec_builder_free(spec->builder);
 	g_string_free(spec->text, TRUE);
 	g_free(spec->result);
+	gpufs_writers_free(spec->writers);
 	g_mutex_clear(&spec->lock);
 	g_free(spec);
 }
@@ -1360,6 +1363,7 @@ int gpufs_tree_create(struct gpufs_tree *tree, uint64_t parent, const char *name
 	g_mutex_init(&spec->lock);
 	spec->builder = new_builder(tree, dir->account->provider, name);
 	spec->text = g_string_new(NULL);
+	spec->writers = gpufs_writers_new();
 
 	key = name_key(dir->ino, name);
 	g_mutex_lock(&tree->lock);
@@ -1517,12 +1521,14 @@ static void spec_restart(struct gpufs_tree *tree, struct spec_file *spec, const 
 	gpufs_spec_builder_free(spec->builder);
 	spec->builder = new_builder(tree, node->account->provider, node->name);
 	g_string_truncate(spec->text, 0);
+	gpufs_writers_clear(spec->writers);
 	g_atomic_int_set(&spec->closed, 0);
 	spec->applied = FALSE;
 	g_clear_pointer(&spec->result, g_free);
 }
 
-static ssize_t write_spec(struct node *node, const char *buf, size_t size, off_t offset)
+static ssize_t write_spec(struct node *node, const char *buf, size_t size, off_t offset,
+			  pid_t writer)
 {
 	struct spec_file *spec = node->spec;
 	g_autofree char *errmsg = NULL;
@@ -1540,6 +1546,7 @@ static ssize_t write_spec(struct node *node, const char *buf, size_t size, off_t
 		rc = -EFBIG;
 		gpufs_spec_builder_feed(spec->builder, buf, size, &errmsg); /* poisons it */
 	} else {
+		gpufs_writers_add(spec->writers, writer);
 		g_string_append_len(spec->text, buf, size);
 		rc = gpufs_spec_builder_feed(spec->builder, buf, size, &errmsg);
 		if (rc == 0)
@@ -1552,7 +1559,7 @@ static ssize_t write_spec(struct node *node, const char *buf, size_t size, off_t
 }
 
 ssize_t gpufs_tree_write(struct gpufs_tree *tree, uint64_t ino, const char *buf, size_t size,
-			 off_t offset)
+			 off_t offset, pid_t writer)
 {
 	struct node *node = node_get(tree, ino);
 
@@ -1566,9 +1573,30 @@ ssize_t gpufs_tree_write(struct gpufs_tree *tree, uint64_t ino, const char *buf,
 		return write_value(tree, node, buf, size);
 	if (node->kind == NODE_SPEC) {
 		settle_spec(tree, node); /* a close before this write counts first */
-		return write_spec(node, buf, size, offset);
+		return write_spec(node, buf, size, offset, writer);
 	}
 	return -EACCES;
+}
+
+/* A writer a signal killed (Ctrl-C, kill, timeout) closed the file in
+ * the middle of its spec, as far as anyone can tell. */
+static int refuse_if_writer_killed(const struct node *node, struct spec_file *spec)
+{
+	g_autofree char *why = NULL;
+	int signo;
+	gboolean killed = gpufs_writers_killed(spec->writers, &signo);
+
+	gpufs_writers_clear(spec->writers); /* applied either way: no longer needed */
+	if (!killed)
+		return 0;
+	why = signo > 0 ? g_strdup_printf("signal %d (%s)", signo, strsignal(signo))
+			: g_strdup("a signal");
+	spec->result = g_strdup_printf("error: its writer was killed by %s before it ended: "
+				       "nothing sent",
+				       why);
+	gpufs_warn("%s: new/%s: writer killed by %s: nothing sent", node->account->name, node->name,
+		   why);
+	return -EINTR;
 }
 
 /* Applies a spec: parse what is left, check it whole, create.  Called with
@@ -1580,8 +1608,11 @@ static int apply_spec(struct node *node, struct spec_file *spec)
 	char *new_id = NULL;
 	int rc;
 
-	rc = gpufs_spec_builder_finish(spec->builder, &parsed, &errmsg);
 	spec->applied = TRUE;
+	rc = refuse_if_writer_killed(node, spec);
+	if (rc < 0)
+		return rc;
+	rc = gpufs_spec_builder_finish(spec->builder, &parsed, &errmsg);
 	if (rc < 0) {
 		spec->result = g_strdup_printf("error: %s", errmsg ? errmsg : g_strerror(-rc));
 		gpufs_info("%s: new/%s refused, nothing sent: %s", node->account->name, node->name,

@@ -86,9 +86,11 @@ int gpufs_tree_create(struct gpufs_tree *tree, uint64_t parent, const char *name
  * snapshot the kernel was last told about. */
 int gpufs_tree_read(struct gpufs_tree *tree, uint64_t ino, off_t offset, size_t size,
 		    GBytes **data);
-/* Returns the count written or -errno. */
+/* Returns the count written or -errno.  @writer is the writing process
+ * (or thread; 0 when unknown): a spec whose writer a signal kills is not
+ * created (writers.h). */
 ssize_t gpufs_tree_write(struct gpufs_tree *tree, uint64_t ino, const char *buf, size_t size,
-			 off_t offset);
+			 off_t offset, pid_t writer);
 /* A spec writer's flush: applies the spec (only when the kernel sends
  * opens and flushes; otherwise gpufs_tree_spec_closed does). */
 int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino);

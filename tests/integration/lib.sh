@@ -23,6 +23,7 @@ SIM_URL=
 TEST_NAME=$(basename "$0" .sh)
 
 FUSE_CONN=
+TEST_PIDS= # other processes a test started: cleanup continues and kills them
 
 # A daemon wedged on the kernel must not wedge the suite: when SIGTERM does
 # not end it, its FUSE connection is aborted (as fusectl allows the owner),
@@ -67,7 +68,12 @@ stop_gpufs() {
 cleanup() {
 	status=$?
 	trap - EXIT
+	for pid in $TEST_PIDS; do
+		kill -CONT "$pid" 2>/dev/null || true
+		kill "$pid" 2>/dev/null || true
+	done
 	if [ -n "$GPUFS_PID" ]; then
+		kill -CONT "$GPUFS_PID" 2>/dev/null || true # a test may have stopped it
 		fusermount3 -uz "$MNT" 2>/dev/null || true
 		stop_gpufs
 	fi

@@ -6,6 +6,7 @@ integration_tests = \
 	tests/integration/fastpath.sh \
 	tests/integration/stop.sh \
 	tests/integration/create.sh \
+	tests/integration/killed-writer.sh \
 	tests/integration/bad-input.sh \
 	tests/integration/readonly.sh \
 	tests/integration/single-flight.sh \

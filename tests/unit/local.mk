@@ -10,7 +10,8 @@ unit_tests = \
 	tests/unit/test_novita \
 	tests/unit/test_cache \
 	tests/unit/test_watch \
-	tests/unit/test_config
+	tests/unit/test_config \
+	tests/unit/test_writers
 
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
@@ -39,5 +40,8 @@ tests_unit_test_cache_LDADD = $(UNIT_LDADD)
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_config_LDADD = $(UNIT_LDADD)
+tests_unit_test_writers_SOURCES = tests/unit/test_writers.c
+tests_unit_test_writers_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_writers_LDADD = $(UNIT_LDADD) -lpthread
 
 EXTRA_DIST += tests/unit/fixtures
