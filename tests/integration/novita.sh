@@ -154,3 +154,19 @@ pass "terminate -> terminating"
 
 cd /
 unmount_gpufs
+
+# A quiet account costs a listing per poll and no detail GET: held detail
+# files are fetched again only when their instance is listed in another
+# state than the one they were rendered at.
+mount_gpufs -o ttl=600,poll=1
+cd "$MNT/novita"
+grep -q '"id"' by-name/train-1/json || fail "json of train-1"
+cat by-name/train-1/ip by-name/train-1/ssh >/dev/null
+sim_reset
+sleep 3.5
+[ "$(sim_count "GET $NV/gpu/instances")" -ge 6 ] || fail "the poll lists every second"
+pass "the poll lists while detail files are held"
+assert_eq 0 "$(sim_count "GET $NV/gpu/instance")" "a quiet poll fetches no detail"
+grep -q '"id"' by-name/train-1/json || fail "json still reads"
+cd /
+unmount_gpufs
