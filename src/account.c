@@ -4,6 +4,7 @@
 #include <string.h>
 #include "gpufs/account.h"
 #include "gpufs/log.h"
+#include "gpufs/util.h"
 
 #define LIST_KEY    "instances"
 #define OFFERS_KEY  "offers"
@@ -568,6 +569,17 @@ static GHashTable *snapshot_names(struct gpufs_account *account, const char *nam
 	return ids;
 }
 
+/* The name a lost reply is looked for by: name=, or the provider's naming
+ * field of a JSON spec; NULL when the spec gives none. */
+static char *name_of(const struct gpufs_account *account, const struct gpufs_spec *spec)
+{
+	if (spec->name)
+		return g_strdup(spec->name);
+	if (spec->raw_json && account->provider->json_name_field)
+		return gpufs_json_string(spec->raw_json, account->provider->json_name_field);
+	return NULL;
+}
+
 /* After an ambiguous failure: is there a new instance named @name?  Its id,
  * or NULL; *count says how many new ones there are. */
 static char *find_new_instance(struct gpufs_account *account, const char *name, GHashTable *before,
@@ -602,32 +614,39 @@ static char *find_new_instance(struct gpufs_account *account, const char *name, 
 
 /* The create failed without a clear refusal: the provider may have acted.
  * Look before reporting, so the user never rents twice from one spec. */
-static int recover_lost_reply(struct gpufs_account *account, const struct gpufs_spec *spec,
-			      GHashTable *before, int rc, char **new_id, char **errmsg)
+static int recover_lost_reply(struct gpufs_account *account, const char *name, GHashTable *before,
+			      int rc, char **new_id, char **errmsg)
 {
 	g_autofree char *cause = *errmsg ? *errmsg : g_strdup(g_strerror(-rc));
 	guint count;
 
 	*errmsg = NULL;
+	if (!name) {
+		*errmsg = g_strdup_printf("%s; the provider may have acted, and a spec without "
+					  "a name cannot be looked for: check instances/ before "
+					  "retrying",
+					  cause);
+		return rc;
+	}
 	gpufs_info("%s: create \"%s\" failed without a clear answer (%s): looking for it",
-		   account->name, spec->name, cause);
-	*new_id = find_new_instance(account, spec->name, before, &count);
+		   account->name, name, cause);
+	*new_id = find_new_instance(account, name, before, &count);
 	if (*new_id) {
 		*errmsg = g_strdup("the provider's reply was lost; found the new instance by "
 				   "its name");
 		gpufs_warn("%s: create \"%s\": reply lost (%s), but instance %s exists",
-			   account->name, spec->name, cause, *new_id);
+			   account->name, name, cause, *new_id);
 		return 0;
 	}
 	if (count > 1)
 		*errmsg = g_strdup_printf("%s; %u new instances named \"%s\" appeared: check "
 					  "instances/ before retrying",
-					  cause, count, spec->name);
+					  cause, count, name);
 	else
 		*errmsg = g_strdup_printf("%s; no new instance named \"%s\" was found, but the "
 					  "provider may have acted and it may still appear: "
 					  "check instances/ before retrying",
-					  cause, spec->name);
+					  cause, name);
 	return rc;
 }
 
@@ -635,18 +654,19 @@ static int create_once(struct gpufs_account *account, const struct gpufs_spec *s
 		       char **errmsg)
 {
 	g_autoptr(GHashTable) before = NULL;
+	g_autofree char *name = name_of(account, spec);
 	int rc;
 
-	if (spec->name) {
-		before = snapshot_names(account, spec->name, errmsg);
+	if (name) {
+		before = snapshot_names(account, name, errmsg);
 		if (!before)
 			return -EIO;
 	}
-	gpufs_info("%s: creating instance \"%s\"", account->name, spec->name ? spec->name : "");
+	gpufs_info("%s: creating instance \"%s\"", account->name, name ? name : "");
 	rc = account->provider->create(&account->api, spec, new_id, errmsg);
 	expire_after_change(account, NULL);
-	if (rc < 0 && before && !definite_refusal(rc))
-		rc = recover_lost_reply(account, spec, before, rc, new_id, errmsg);
+	if (rc < 0 && !definite_refusal(rc))
+		rc = recover_lost_reply(account, name, before, rc, new_id, errmsg);
 	return rc;
 }
 

@@ -32,6 +32,9 @@ struct gpufs_provider {
 	/* Common or extra files a user may write; write_file gets the value.
 	 * NULL-terminated, may be NULL. */
 	const char *const *writable_files;
+	/* The field of a JSON spec (sent as is) that names the instance: a
+	 * create whose reply is lost is looked for by it. */
+	const char *json_name_field;
 
 	/* Every instance of the account, across pages.  Appends struct
 	 * gpufs_instance * to @out.  Returns 0 or -errno with *errmsg. */

@@ -1147,6 +1147,7 @@ const struct gpufs_provider gpufs_provider_novita = {
     .name = "novita",
     .default_url = "https://api.novita.ai/gpu-instance/openapi/v1",
     .key_env = "NOVITA_API_KEY",
+    .json_name_field = "name",
     .ctl_verbs = novita_verbs,
     .extra_files = novita_extra_files,
     .detail_files = novita_detail_files,

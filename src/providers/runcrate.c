@@ -729,6 +729,7 @@ const struct gpufs_provider gpufs_provider_runcrate = {
      * Authorization header on a cross-host redirect. */
     .default_url = "https://www.runcrate.ai/api/v1",
     .key_env = "RUNCRATE_API_KEY",
+    .json_name_field = "name",
     .ctl_verbs = runcrate_verbs,
     .extra_files = NULL,
     .detail_files = NULL, /* list items are complete Instances */

@@ -1318,6 +1318,7 @@ const struct gpufs_provider gpufs_provider_vastai = {
     .name = "vastai",
     .default_url = "https://console.vast.ai/api/v0",
     .key_env = "VAST_API_KEY",
+    .json_name_field = "label",
     .ctl_verbs = vastai_verbs,
     .extra_files = vastai_extra_files,
     .detail_files = NULL, /* list items are whole instance objects */

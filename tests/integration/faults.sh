@@ -147,6 +147,17 @@ assert_eq lost1 "$(cat "instances/$new_id/name")" "the id is the new instance"
 assert_eq 1 "$(sim_count "$POST")" "one create sent"
 assert_eq 1 "$(grep -lx lost1 instances/*/name | wc -l)" "one instance named lost1"
 
+# The same for a JSON spec, sent as is: it is looked for by its "name".
+fault "{\"kind\":\"drop\",\"route\":\"$POST\",\"count\":1}"
+printf '{"name": "jlost", "instance_type_id": "%s"}\n' "$offer" >"$WORK/spec.json"
+cp "$WORK/spec.json" new/jlost.json || fail "cp of a JSON spec"
+new_id=$(head -n 1 new/jlost.json)
+case "$new_id" in "" | error*) fail "the JSON create counts as done: [$(cat new/jlost.json)]" ;; esac
+assert_eq "# the provider's reply was lost; found the new instance by its name" \
+	"$(sed -n 2p new/jlost.json)" "a JSON spec's lost reply is found by its name"
+assert_eq jlost "$(cat "instances/$new_id/name")" "the id is the JSON spec's instance"
+assert_eq 2 "$(sim_count "$POST")" "one create sent for it"
+
 # A 500 where the provider did nothing: it fails and says to look first.
 fault "{\"kind\":\"5xx\",\"route\":\"$POST\",\"count\":1}"
 cp "$WORK/spec" new/lost2 || fail "cp of a spec"
@@ -154,7 +165,7 @@ assert_spec_error "a create answered 500 fails" new/lost2 .
 grep -q "may still appear: check instances/ before retrying" new/lost2 ||
 	fail "the spec file says to check: $(cat new/lost2)"
 pass "the spec file says it may still appear"
-assert_eq 2 "$(sim_count "$POST")" "that create was sent once"
+assert_eq 3 "$(sim_count "$POST")" "that create was sent once"
 assert_eq 0 "$(grep -lx lost2 instances/*/name 2>/dev/null | wc -l)" "no instance lost2"
 
 # A create slower than the timeout: gpufs gives up, the provider acts later;
@@ -168,7 +179,7 @@ pass "a timed-out create says it may still appear"
 sleep 1.1
 wait_until 10 "slow1 to appear" sh -c "cat instances/*/name | grep -qx slow1"
 assert_eq 1 "$(grep -lx slow1 instances/*/name | wc -l)" "one instance named slow1"
-assert_eq 3 "$(sim_count "$POST")" "still one POST per spec"
+assert_eq 4 "$(sim_count "$POST")" "still one POST per spec"
 
 # While a slow create runs and a reader waits for its outcome, another spec
 # is written and closed without waiting for it.
