@@ -14,6 +14,10 @@ struct gpufs_closes {
 	int inotify_fd;
 	int stop_fd; /* an eventfd: written once to end the thread */
 	GThread *thread;
+	/* Applies what the thread read, one spec at a time, so that a slow
+	 * create never holds up reading the next close: how a spec's writers
+	 * stand is taken as its close is read (tree.c, mark_closed). */
+	GThreadPool *appliers;
 	gint ready;	   /* atomic: 1 once every new/ is watched */
 	GMutex state_lock; /* with @settled: the watcher's start is over */
 	GCond settled;
@@ -92,6 +96,29 @@ void gpufs_closes_drain(void *data)
 	apply_all(closes, found, FALSE);
 }
 
+static void apply_found(gpointer data, gpointer user_data)
+{
+	GArray *found = data;
+
+	apply_all(user_data, found, FALSE);
+	g_array_unref(found);
+}
+
+/* The thread's drain: read now, apply in turn. */
+static void read_and_hand_on(struct gpufs_closes *closes)
+{
+	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct closed));
+
+	g_mutex_lock(&closes->drain_lock);
+	read_queue(closes, found);
+	g_mutex_unlock(&closes->drain_lock);
+	if (found->len == 0) {
+		g_array_unref(found);
+		return;
+	}
+	g_thread_pool_push(closes->appliers, found, NULL);
+}
+
 void gpufs_closes_freeze(struct gpufs_closes *closes)
 {
 	if (!gpufs_closes_ready(closes))
@@ -146,7 +173,7 @@ static gpointer run(gpointer data)
 		if (fds[1].revents)
 			break;
 		if (fds[0].revents & POLLIN)
-			gpufs_closes_drain(closes);
+			read_and_hand_on(closes);
 	}
 	return NULL;
 }
@@ -169,6 +196,7 @@ struct gpufs_closes *gpufs_closes_start(struct gpufs_tree *tree, const char *mou
 		finish_start(closes, FALSE);
 		return closes;
 	}
+	closes->appliers = g_thread_pool_new(apply_found, closes, 1, FALSE, NULL);
 	closes->thread = g_thread_new("gpufs-closes", run, closes);
 	return closes;
 }
@@ -202,6 +230,7 @@ void gpufs_closes_stop(struct gpufs_closes *closes)
 		if (write(closes->stop_fd, &one, sizeof(one)) < 0)
 			gpufs_warn("spec watcher: %s", g_strerror(errno));
 		g_thread_join(closes->thread);
+		g_thread_pool_free(closes->appliers, FALSE, TRUE); /* applies what it holds */
 	}
 	apply_all(closes, closes->last, TRUE);
 	g_array_unref(closes->last);

@@ -50,7 +50,8 @@ struct spec_file {
 	gboolean applied;	       /* a result exists; no second spec */
 	gboolean sent;		       /* the provider was asked: never again */
 	char *result;		       /* new id, or "error: ..." */
-	struct gpufs_writers *writers; /* who wrote it since it (re)started */
+	struct gpufs_writers *writers; /* who wrote it since its last close */
+	gint killed_by;		       /* atomic: a signal killed a writer before that close */
 };
 
 struct node {
@@ -1521,7 +1522,8 @@ static void spec_restart(struct gpufs_tree *tree, struct spec_file *spec, const 
 	gpufs_spec_builder_free(spec->builder);
 	spec->builder = new_builder(tree, node->account->provider, node->name);
 	g_string_truncate(spec->text, 0);
-	gpufs_writers_clear(spec->writers);
+	gpufs_writers_forget(spec->writers);
+	g_atomic_int_set(&spec->killed_by, 0);
 	g_atomic_int_set(&spec->closed, 0);
 	spec->applied = FALSE;
 	g_clear_pointer(&spec->result, g_free);
@@ -1546,7 +1548,8 @@ static ssize_t write_spec(struct node *node, const char *buf, size_t size, off_t
 		rc = -EFBIG;
 		gpufs_spec_builder_feed(spec->builder, buf, size, &errmsg); /* poisons it */
 	} else {
-		gpufs_writers_add(spec->writers, writer);
+		if (!g_atomic_int_get(&node->unlinked)) /* its close is never seen */
+			gpufs_writers_add(spec->writers, writer);
 		g_string_append_len(spec->text, buf, size);
 		rc = gpufs_spec_builder_feed(spec->builder, buf, size, &errmsg);
 		if (rc == 0)
@@ -1578,25 +1581,20 @@ ssize_t gpufs_tree_write(struct gpufs_tree *tree, uint64_t ino, const char *buf,
 	return -EACCES;
 }
 
-/* A writer a signal killed (Ctrl-C, kill, timeout) closed the file in
- * the middle of its spec, as far as anyone can tell. */
+/* A writer a signal killed (Ctrl-C, kill, timeout) before the file's close
+ * may have stopped in the middle of its spec, as far as anyone can tell. */
 static int refuse_if_writer_killed(const struct node *node, struct spec_file *spec)
 {
-	g_autofree char *why = NULL;
-	int signo;
-	gboolean killed = gpufs_writers_killed(spec->writers, &signo);
+	int signo = g_atomic_int_get(&spec->killed_by);
 
-	gpufs_writers_clear(spec->writers); /* applied either way: no longer needed */
-	if (!killed)
+	if (!signo)
 		return 0;
-	why = signo > 0 ? g_strdup_printf("signal %d (%s)", signo, strsignal(signo))
-			: g_strdup("a signal");
-	spec->result = g_strdup_printf("error: its writer was killed by %s before it ended: "
-				       "nothing sent",
-				       why);
-	gpufs_warn("%s: new/%s: writer killed by %s: nothing sent", node->account->name, node->name,
-		   why);
-	return -EINTR;
+	spec->result = g_strdup_printf("error: its writer was killed by signal %d (%s) before "
+				       "it ended: nothing sent",
+				       signo, strsignal(signo));
+	gpufs_warn("%s: new/%s: writer killed by signal %d (%s): nothing sent", node->account->name,
+		   node->name, signo, strsignal(signo));
+	return -ECANCELED;
 }
 
 /* Applies a spec: parse what is left, check it whole, create.  Called with
@@ -1703,10 +1701,13 @@ static void settle_specs(struct gpufs_tree *tree, struct gpufs_account *account)
 		apply_if_closed(specs->pdata[i]);
 }
 
-/* Never waits: the spec watcher marks under its queue's lock, while the
- * spec's own lock may be held through a create. */
+/* How its writers stand is taken now, at the close: one killed after it
+ * had closed a whole spec (a script stopped while waiting for the create)
+ * finished that spec.  Never waits: the spec watcher marks under its
+ * queue's lock, while the spec's own lock may be held through a create. */
 static void mark_closed(struct node *node)
 {
+	g_atomic_int_set(&node->spec->killed_by, gpufs_writers_end(node->spec->writers));
 	g_atomic_int_set(&node->spec->closed, 1);
 }
 
@@ -1716,7 +1717,9 @@ int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino)
 
 	if (!node || node->kind != NODE_SPEC)
 		return 0;
-	return apply_if_due(node, FALSE); /* a writer's flush is its close */
+	/* A writer's flush is its close. */
+	g_atomic_int_set(&node->spec->killed_by, gpufs_writers_end(node->spec->writers));
+	return apply_if_due(node, FALSE);
 }
 
 GPtrArray *gpufs_tree_spec_dirs(struct gpufs_tree *tree)
@@ -1825,7 +1828,14 @@ int gpufs_tree_unlink(struct gpufs_tree *tree, uint64_t parent, const char *name
 	}
 	g_mutex_unlock(&tree->lock);
 	g_free(key);
-	return removed ? 0 : -ENOENT;
+	if (!removed)
+		return -ENOENT;
+	/* Its close will not be seen (IN_EXCL_UNLINK), nor its writers
+	 * asked about; under the spec's lock, no write adds one after. */
+	g_mutex_lock(&node->spec->lock);
+	gpufs_writers_forget(node->spec->writers);
+	g_mutex_unlock(&node->spec->lock);
+	return 0;
 }
 
 /* ---- the live tree ---- */

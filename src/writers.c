@@ -9,14 +9,15 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "gpufs/log.h"
 #include "gpufs/writers.h"
 
-/* A spec has one writer, as a rule; a few more are followed, the rest not. */
-#define WRITERS_MAX 8
+/* Live writers followed at once; a spec has one, as a rule. */
+#define WRITERS_MAX 64
 
 /* include/linux/sched.h, documented in proc(5) for /proc/PID/stat: set
- * when a signal's default action ends the process. */
-#define PF_SIGNALED 0x00000400UL
+ * once the process is in exit(2), by a signal or not. */
+#define PF_EXITING 0x00000004UL
 
 /* The first version of struct pidfd_info (Linux 6.15, <linux/pidfd.h>),
  * copied under its own name: the kernel takes any size from this one on,
@@ -36,9 +37,18 @@ struct writer {
 	int pidfd;
 };
 
+/* How a writer stands, as far as can be told. */
+enum writer_state {
+	WRITER_LIVE,	 /* running (or unknown: counts as finishing) */
+	WRITER_FINISHED, /* ended without a signal */
+	WRITER_KILLED,
+};
+
 struct gpufs_writers {
+	GMutex lock;
 	struct writer writer[WRITERS_MAX];
 	guint count;
+	int killed; /* the signal of a dropped writer that was killed, or 0 */
 };
 
 static int pidfd_open(pid_t pid)
@@ -100,6 +110,69 @@ static pid_t process_of_thread(pid_t tid)
 	return line ? (pid_t)strtol(line + 6, NULL, 10) : 0;
 }
 
+static enum writer_state state_of_status(int status, int *signo)
+{
+	if (!WIFSIGNALED(status))
+		return WRITER_FINISHED;
+	*signo = WTERMSIG(status);
+	return WRITER_KILLED;
+}
+
+/* Read while the process is not reaped.  Only its exit status (field 52,
+ * set as exit(2) begins) tells: PF_SIGNALED is set too when another
+ * thread of the process calls exit(2).  Field 52 reads 0 for a process we
+ * may not trace, and is a stop signal while traced: hence PF_EXITING. */
+static enum writer_state state_of_stat(gchar **fields, int *signo)
+{
+	const char *flags = field(fields, 9);
+	const char *exit_code = field(fields, 52);
+
+	if (!flags || !exit_code || !(strtoul(flags, NULL, 10) & PF_EXITING))
+		return WRITER_LIVE;
+	return state_of_status(atoi(exit_code), signo);
+}
+
+/* Read once it is reaped, from what pidfs kept. */
+static enum writer_state state_of_reaped(int pidfd, int *signo)
+{
+	struct pidfd_info_v0 info = {.mask = PIDFD_INFO_V0_EXIT};
+
+	if (ioctl(pidfd, PIDFD_GET_INFO_V0, &info) < 0 || !(info.mask & PIDFD_INFO_V0_EXIT))
+		return WRITER_FINISHED; /* before Linux 6.15: not known */
+	return state_of_status(info.exit_code, signo);
+}
+
+static enum writer_state state_of(const struct writer *writer, int *signo)
+{
+	g_auto(GStrv) fields = proc_stat_fields(writer->pid);
+
+	/* Read before it was reaped, the stat was this process's own. */
+	if (fields && unreaped(writer->pidfd))
+		return state_of_stat(fields, signo);
+	return state_of_reaped(writer->pidfd, signo);
+}
+
+/* Drops the writers that ended, remembering a kill; lock held. */
+static void drop_ended(struct gpufs_writers *writers)
+{
+	guint kept = 0;
+
+	for (guint i = 0; i < writers->count; i++) {
+		struct writer *writer = &writers->writer[i];
+		int signo = 0;
+		enum writer_state state = state_of(writer, &signo);
+
+		if (state == WRITER_LIVE) {
+			writers->writer[kept++] = *writer;
+			continue;
+		}
+		if (state == WRITER_KILLED && !writers->killed)
+			writers->killed = signo;
+		close(writer->pidfd);
+	}
+	writers->count = kept;
+}
+
 static gboolean known(const struct gpufs_writers *writers, pid_t pid)
 {
 	for (guint i = 0; i < writers->count; i++)
@@ -108,85 +181,80 @@ static gboolean known(const struct gpufs_writers *writers, pid_t pid)
 	return FALSE;
 }
 
-struct gpufs_writers *gpufs_writers_new(void)
+/* A pidfd for @pid's process: @pid may be a thread's (then pidfd_open
+ * fails, with EINVAL before Linux 6.9 and ENOENT since). */
+static int pin(pid_t pid, pid_t *process)
 {
-	return g_new0(struct gpufs_writers, 1);
+	int pidfd = pidfd_open(pid);
+
+	*process = pid;
+	if (pidfd >= 0 || (errno != EINVAL && errno != ENOENT))
+		return pidfd;
+	*process = process_of_thread(pid);
+	return *process > 0 && *process != pid ? pidfd_open(*process) : -1;
 }
 
-void gpufs_writers_clear(struct gpufs_writers *writers)
+struct gpufs_writers *gpufs_writers_new(void)
+{
+	struct gpufs_writers *writers = g_new0(struct gpufs_writers, 1);
+
+	g_mutex_init(&writers->lock);
+	return writers;
+}
+
+static void forget_all(struct gpufs_writers *writers)
 {
 	for (guint i = 0; i < writers->count; i++)
 		close(writers->writer[i].pidfd);
 	writers->count = 0;
+	writers->killed = 0;
 }
 
 void gpufs_writers_free(struct gpufs_writers *writers)
 {
 	if (!writers)
 		return;
-	gpufs_writers_clear(writers);
+	forget_all(writers);
+	g_mutex_clear(&writers->lock);
 	g_free(writers);
 }
 
 void gpufs_writers_add(struct gpufs_writers *writers, pid_t pid)
 {
-	pid_t process = pid;
+	pid_t process;
 	int pidfd;
 
-	if (pid <= 0 || known(writers, pid) || writers->count == WRITERS_MAX)
+	if (pid <= 0)
 		return;
-	pidfd = pidfd_open(pid);
-	if (pidfd < 0 && (errno == EINVAL || errno == ENOENT)) { /* a thread, not its process */
-		process = process_of_thread(pid);
-		pidfd = process > 0 && process != pid ? pidfd_open(process) : -1;
+	g_mutex_lock(&writers->lock);
+	drop_ended(writers); /* also frees a reused pid's old entry */
+	if (known(writers, pid) || writers->count == WRITERS_MAX) {
+		g_mutex_unlock(&writers->lock);
+		return;
 	}
-	if (pidfd < 0)
-		return; /* cannot be followed: it counts as finishing */
-	writers->writer[writers->count++] = (struct writer){pid, process, pidfd};
+	pidfd = pin(pid, &process);
+	if (pidfd >= 0)
+		writers->writer[writers->count++] = (struct writer){pid, process, pidfd};
+	else if (errno == EMFILE || errno == ENFILE)
+		gpufs_warn("spec writer %d cannot be followed: %s", (int)pid, g_strerror(errno));
+	g_mutex_unlock(&writers->lock);
 }
 
-/* Read while the process is not reaped: the flag its fatal signal set,
- * and the signal (field 52, when /proc shows it to us). */
-static gboolean stat_says_killed(gchar **fields, int *signo)
+int gpufs_writers_end(struct gpufs_writers *writers)
 {
-	const char *flags = field(fields, 9);
-	const char *exit_code = field(fields, 52);
-	int status = exit_code ? atoi(exit_code) : 0;
+	int killed;
 
-	if (!flags || !(strtoul(flags, NULL, 10) & PF_SIGNALED))
-		return FALSE;
-	*signo = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-	return TRUE;
+	g_mutex_lock(&writers->lock);
+	drop_ended(writers);
+	killed = writers->killed;
+	forget_all(writers);
+	g_mutex_unlock(&writers->lock);
+	return killed;
 }
 
-/* Read once it is reaped, from what pidfs kept. */
-static gboolean exit_says_killed(int pidfd, int *signo)
+void gpufs_writers_forget(struct gpufs_writers *writers)
 {
-	struct pidfd_info_v0 info = {.mask = PIDFD_INFO_V0_EXIT};
-
-	if (ioctl(pidfd, PIDFD_GET_INFO_V0, &info) < 0 || !(info.mask & PIDFD_INFO_V0_EXIT))
-		return FALSE;
-	if (!WIFSIGNALED(info.exit_code))
-		return FALSE;
-	*signo = WTERMSIG(info.exit_code);
-	return TRUE;
-}
-
-static gboolean writer_killed(const struct writer *writer, int *signo)
-{
-	g_auto(GStrv) fields = proc_stat_fields(writer->pid);
-
-	/* Read before it was reaped, the stat was this process's own. */
-	if (fields && unreaped(writer->pidfd))
-		return stat_says_killed(fields, signo);
-	return exit_says_killed(writer->pidfd, signo);
-}
-
-gboolean gpufs_writers_killed(const struct gpufs_writers *writers, int *signo)
-{
-	for (guint i = 0; i < writers->count; i++)
-		if (writer_killed(&writers->writer[i], signo))
-			return TRUE;
-	*signo = 0;
-	return FALSE;
+	g_mutex_lock(&writers->lock);
+	forget_all(writers);
+	g_mutex_unlock(&writers->lock);
 }

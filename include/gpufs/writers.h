@@ -5,12 +5,18 @@
  * that must not rent a machine.
  *
  * Each writer is held by a pidfd from its first write on, so its pid can
- * be reused without fooling the check.  Whether a signal killed it is read
- * from /proc/PID/stat (PF_SIGNALED) while it is not yet reaped, and after
- * that from the exit status pidfs keeps for a pidfd (Linux 6.15 and later;
- * before, a writer already reaped counts as one that finished).  Anything
- * that cannot be known (no pidfd, no /proc, another pid namespace) counts
- * as finished too: then a close creates, as it always did. */
+ * be reused without fooling the check.  How it ended is read from
+ * /proc/PID/stat (exiting, and the wait status of a signal) while it is
+ * not yet reaped, and after that from the exit status pidfs keeps for a
+ * pidfd (Linux 6.15 and later; before, a writer already reaped counts as
+ * one that finished).  Writers that ended are dropped as new ones come,
+ * remembering whether one was killed; at most WRITERS_MAX live ones are
+ * followed.  Anything that cannot be known (no pidfd or no descriptor
+ * left, no /proc, another user's process, another pid namespace, more
+ * live writers than that) counts as finished: then a close creates, as it
+ * always did.
+ *
+ * Thread-safe: a close is told without the spec's lock. */
 #ifndef GPUFS_WRITERS_H
 #define GPUFS_WRITERS_H
 
@@ -21,13 +27,14 @@ struct gpufs_writers;
 
 struct gpufs_writers *gpufs_writers_new(void);
 void gpufs_writers_free(struct gpufs_writers *writers);
-/* Forgets every writer (a spec restarted by O_TRUNC, or applied). */
-void gpufs_writers_clear(struct gpufs_writers *writers);
 /* Notes that process or thread @pid wrote; call while it waits for the
  * write's answer, so it is alive.  0 or less: not known. */
 void gpufs_writers_add(struct gpufs_writers *writers, pid_t pid);
-/* TRUE when a signal killed one of them; *signo is that signal, or 0 when
- * it cannot be told which. */
-gboolean gpufs_writers_killed(const struct gpufs_writers *writers, int *signo);
+/* The file was closed by its last holder: returns the signal that killed
+ * one of its writers, or 0; and forgets them all, so the next writer
+ * starts afresh. */
+int gpufs_writers_end(struct gpufs_writers *writers);
+/* Forgets them all (a spec restarted by O_TRUNC, or removed). */
+void gpufs_writers_forget(struct gpufs_writers *writers);
 
 #endif

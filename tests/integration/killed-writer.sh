@@ -24,7 +24,7 @@ start_writer() {
 	bash -c 'env --default-signal=INT cat "$1" > "$2"; sleep 60' sh "$WORK/fifo.$1" "new/$1" &
 	PARENT=$!
 	TEST_PIDS="$TEST_PIDS $PARENT"
-	exec 3>"$WORK/fifo.$1"
+	exec 3<>"$WORK/fifo.$1" # read-write: never waits for cat to open it
 	printf '%s\n' "$spec" >&3
 	wait_until 10 "new/$1 to hold the spec" grep -q '^image=' "new/$1"
 	WRITER=$(pgrep -P "$PARENT" -x cat)
@@ -94,6 +94,27 @@ case "$id" in "" | error*) fail "a writer that ended creates: [$id]" ;; esac
 pass "a writer that ends at end of input creates"
 end_writer
 assert_eq 2 "$(sim_count "POST $RC/instances")" "two creates in all"
+
+# 4. A script killed after it closed two whole specs, while gpufs still
+# creates the first (a slow provider): both are created, since its writer
+# was alive when each was closed.
+curl -sf -X POST "$SIM_URL/_sim/fault" \
+	-d "{\"kind\":\"latency\",\"route\":\"POST $RC/instances\",\"ms\":2000,\"count\":1}" \
+	>/dev/null || fail "sim refused the latency fault"
+bash -c 'printf "%s\n" "$1" > new/first; printf "%s\n" "$1" > new/second; exec sleep 60' sh \
+	"$spec" &
+script=$!
+TEST_PIDS="$TEST_PIDS $script"
+closed_both() { [ "$(cat "/proc/$script/comm")" = sleep ]; }
+wait_until 10 "the script to close both specs" closed_both
+kill -TERM "$script"
+wait "$script" 2>/dev/null || true
+for name in first second; do
+	id=$(head -n 1 "new/$name")
+	case "$id" in "" | error*) fail "new/$name, closed before its writer was killed: [$id]" ;; esac
+done
+pass "specs closed before their writer was killed are created"
+assert_eq 4 "$(sim_count "POST $RC/instances")" "four creates in all"
 
 cd /
 unmount_gpufs
