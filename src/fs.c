@@ -116,6 +116,10 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	gboolean self = is_self(req);
 	int rc = gpufs_tree_lookup(tree_of(req), parent, name, self, &entry);
 
+	if (rc == -ENOENT && entry.entry_timeout > 0) {
+		reply_entry(req, &entry); /* ino 0: a negative entry, kept that long */
+		return;
+	}
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;

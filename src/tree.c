@@ -1063,6 +1063,15 @@ gboolean gpufs_tree_account_in_use(struct gpufs_tree *tree, struct gpufs_account
 	return used;
 }
 
+/* An absent name in new/ is answered as a negative entry the kernel may
+ * keep: only this mount makes and removes specs, and the kernel sees both.
+ * A name the kernel must ask about again opens a race in its create path:
+ * between the create's own lookup, which leaves the new dentry negative,
+ * and the CREATE reply, a concurrent lookup of the name (a reader polling
+ * for the spec) finds it negative, has it revalidated, and drops it.  The
+ * writer's file is then unlinked as far as the VFS is concerned, and
+ * inotify's IN_EXCL_UNLINK hides its close (closes.c): the spec would
+ * never be created.  A kept negative entry is valid, and nothing drops it. */
 int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name, gboolean self,
 		      struct gpufs_entry *entry)
 {
@@ -1070,11 +1079,14 @@ int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name
 	struct node *node;
 	int rc;
 
+	*entry = (struct gpufs_entry){0};
 	if (!dir)
 		return -ENOENT;
 	if (!is_dir(dir))
 		return -ENOTDIR;
 	rc = lookup_node(tree, dir, name, self, &node);
+	if (rc == -ENOENT && dir->kind == NODE_NEW)
+		entry->entry_timeout = STABLE_NAME_TIMEOUT_S; /* a negative entry: above */
 	if (rc < 0)
 		return rc;
 	/* A spec's lookup answers what the kernel last saw, without waiting

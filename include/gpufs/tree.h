@@ -50,7 +50,9 @@ struct gpufs_dir;
 struct gpufs_tree *gpufs_tree_new(GPtrArray *accounts, const struct gpufs_tree_options *options);
 void gpufs_tree_free(struct gpufs_tree *tree);
 
-/* @self: the request comes from the daemon's own notifier thread. */
+/* @self: the request comes from the daemon's own notifier thread.  On
+ * -ENOENT, entry->entry_timeout > 0 says how long the kernel may keep the
+ * name as absent. */
 int gpufs_tree_lookup(struct gpufs_tree *tree, uint64_t parent, const char *name, gboolean self,
 		      struct gpufs_entry *entry);
 /* The kernel dropped @count references taken by lookup and create replies. */

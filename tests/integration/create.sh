@@ -43,6 +43,25 @@ cp "$WORK/spec" new/copied || fail "cp of a good spec"
 grep -qv '^error' new/copied || fail "cp'd spec created"
 pass "cp of a spec creates"
 
+# Specs written while other processes keep reading them: each close is
+# seen.  A reader's lookup racing the create used to hide it (see
+# gpufs_tree_lookup): the old code lost one of these 30 or more in each of
+# 4 runs.
+names=$(seq 30)
+for i in $names; do
+	(for _ in $(seq 100); do cat "new/polled$i" >/dev/null 2>&1 || true; done) &
+	reader=$!
+	TEST_PIDS="$TEST_PIDS $reader"
+	sleep 0.05 # the reader is at it
+	printf 'offer=%s\n' "$offer" >"new/polled$i" || fail "printf > new/polled$i"
+	wait "$reader" || true
+done
+for i in $names; do
+	first=$(head -n 1 "new/polled$i")
+	case "$first" in "" | error* | offer=*) fail "new/polled$i, read while written: [$first]" ;; esac
+done
+pass "specs read while they are written are created"
+
 assert_fails "runcrate has no stop" sh -c "echo stop > instances/$id/ctl"
 grep -q 'stop' "instances/$id/error" || fail "error says why: $(cat "instances/$id/error")"
 pass "the error file says why"
