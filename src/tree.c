@@ -1653,9 +1653,14 @@ static int apply_if_due(struct node *node, gboolean need_closed)
 	int rc = 0;
 
 	g_mutex_lock(&spec->lock);
+	/* rm before the close cancelled it */
 	if ((!need_closed || g_atomic_int_get(&spec->closed)) && !spec->applied &&
-	    !g_atomic_int_get(&node->unlinked) && !gpufs_spec_builder_empty(spec->builder))
-		rc = apply_spec(node, spec); /* rm before the close cancelled it */
+	    !g_atomic_int_get(&node->unlinked)) {
+		if (!gpufs_spec_builder_empty(spec->builder))
+			rc = apply_spec(node, spec);
+		else /* a killed writer of nothing spoils no later spec */
+			g_atomic_int_set(&spec->killed_by, 0);
+	}
 	g_mutex_unlock(&spec->lock);
 	return rc;
 }
@@ -1713,13 +1718,24 @@ static void settle_specs(struct gpufs_tree *tree, struct gpufs_account *account)
 		apply_if_closed(specs->pdata[i]);
 }
 
-/* How its writers stand is taken now, at the close: one killed after it
- * had closed a whole spec (a script stopped while waiting for the create)
- * finished that spec.  Never waits: the spec watcher marks under its
- * queue's lock, while the spec's own lock may be held through a create. */
+/* How its writers stand is taken at each close: one killed after it had
+ * closed a whole spec (a script stopped while waiting for the create)
+ * finished that spec.  A close only adds a kill, never clears one: the
+ * close of another open of the file (a holder that never wrote) comes
+ * after the killed writer's. */
+static void note_writers_end(struct spec_file *spec)
+{
+	int signo = gpufs_writers_end(spec->writers);
+
+	if (signo)
+		g_atomic_int_set(&spec->killed_by, signo);
+}
+
+/* Never waits: the spec watcher marks under its queue's lock, while the
+ * spec's own lock may be held through a create. */
 static void mark_closed(struct node *node)
 {
-	g_atomic_int_set(&node->spec->killed_by, gpufs_writers_end(node->spec->writers));
+	note_writers_end(node->spec);
 	g_atomic_int_set(&node->spec->closed, 1);
 }
 
@@ -1729,8 +1745,7 @@ int gpufs_tree_flush(struct gpufs_tree *tree, uint64_t ino)
 
 	if (!node || node->kind != NODE_SPEC)
 		return 0;
-	/* A writer's flush is its close. */
-	g_atomic_int_set(&node->spec->killed_by, gpufs_writers_end(node->spec->writers));
+	note_writers_end(node->spec); /* a writer's flush is its close */
 	return apply_if_due(node, FALSE);
 }
 

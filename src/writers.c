@@ -1,5 +1,6 @@
 /* The processes that wrote a spec file (writers.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/types.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include "gpufs/writers.h"
 
 /* Live writers followed at once; a spec has one, as a rule. */
-#define WRITERS_MAX 64
+#define WRITERS_MAX 16
 
 /* include/linux/sched.h, documented in proc(5) for /proc/PID/stat: set
  * once the process is in exit(2), by a signal or not. */
@@ -173,6 +174,23 @@ static void drop_ended(struct gpufs_writers *writers)
 	writers->count = kept;
 }
 
+/* Whether /proc shows us how @pid ends: its exit status (stat field 52)
+ * passes the same ptrace check as its environ (proc(5)).  Another user's
+ * process does not (unless gpufs runs as root), and following it would
+ * tell a kill only once it is reaped: it is not followed at all. */
+static gboolean exit_visible(pid_t pid)
+{
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return FALSE;
+	close(fd);
+	return TRUE;
+}
+
 static gboolean known(const struct gpufs_writers *writers, pid_t pid)
 {
 	for (guint i = 0; i < writers->count; i++)
@@ -232,7 +250,7 @@ void gpufs_writers_add(struct gpufs_writers *writers, pid_t pid)
 		g_mutex_unlock(&writers->lock);
 		return;
 	}
-	pidfd = pin(pid, &process);
+	pidfd = exit_visible(pid) ? pin(pid, &process) : -1;
 	if (pidfd >= 0)
 		writers->writer[writers->count++] = (struct writer){pid, process, pidfd};
 	else if (errno == EMFILE || errno == ENFILE)

@@ -10,8 +10,8 @@
  * not yet reaped, and after that from the exit status pidfs keeps for a
  * pidfd (Linux 6.15 and later; before, a writer already reaped counts as
  * one that finished).  Writers that ended are dropped as new ones come,
- * remembering whether one was killed; at most WRITERS_MAX live ones are
- * followed.  Anything that cannot be known (no pidfd or no descriptor
+ * remembering whether one was killed; at most 16 live ones are
+ * followed.  A writer that cannot be followed (no pidfd or no descriptor
  * left, no /proc, another user's process, another pid namespace, more
  * live writers than that) counts as finished: then a close creates, as it
  * always did.

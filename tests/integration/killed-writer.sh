@@ -97,24 +97,65 @@ assert_eq 2 "$(sim_count "POST $RC/instances")" "two creates in all"
 
 # 4. A script killed after it closed two whole specs, while gpufs still
 # creates the first (a slow provider): both are created, since its writer
-# was alive when each was closed.
+# was alive when each was closed.  Its parent is stopped, so the script is
+# still unreaped when gpufs reads the closes, on any kernel.
 curl -sf -X POST "$SIM_URL/_sim/fault" \
 	-d "{\"kind\":\"latency\",\"route\":\"POST $RC/instances\",\"ms\":2000,\"count\":1}" \
 	>/dev/null || fail "sim refused the latency fault"
-bash -c 'printf "%s\n" "$1" > new/first; printf "%s\n" "$1" > new/second; exec sleep 60' sh \
-	"$spec" &
-script=$!
-TEST_PIDS="$TEST_PIDS $script"
-closed_both() { [ "$(cat "/proc/$script/comm")" = sleep ]; }
+cat >"$WORK/two-specs" <<'EOF'
+printf '%s\n' "$1" > new/first
+printf '%s\n' "$1" > new/second
+exec sleep 60
+EOF
+bash -c 'bash "$1" "$2" & wait' sh "$WORK/two-specs" "$spec" &
+PARENT=$!
+TEST_PIDS="$TEST_PIDS $PARENT"
+closed_both() {
+	script=$(pgrep -P "$PARENT" -x sleep) && [ -n "$script" ]
+}
 wait_until 10 "the script to close both specs" closed_both
+sleep 0.3 # gpufs has read both closes
+kill -STOP "$PARENT"
+wait_until 10 "its parent to stop" is_stopped "$PARENT"
 kill -TERM "$script"
-wait "$script" 2>/dev/null || true
+wait_until 10 "the killed script to end" is_zombie "$script"
 for name in first second; do
 	id=$(head -n 1 "new/$name")
 	case "$id" in "" | error*) fail "new/$name, closed before its writer was killed: [$id]" ;; esac
 done
 pass "specs closed before their writer was killed are created"
+kill -CONT "$PARENT"
+wait "$PARENT" 2>/dev/null || true
 assert_eq 4 "$(sim_count "POST $RC/instances")" "four creates in all"
+
+# 5. A killed writer and a holder that never writes, each with its own
+# open of the spec: the holder's close, read after the writer's while
+# gpufs is busy creating another spec, does not undo the kill.
+curl -sf -X POST "$SIM_URL/_sim/fault" \
+	-d "{\"kind\":\"latency\",\"route\":\"POST $RC/instances\",\"ms\":3000,\"count\":1}" \
+	>/dev/null || fail "sim refused the latency fault"
+bash -c 'exec sleep 60 >> new/held' &
+holder=$!
+TEST_PIDS="$TEST_PIDS $holder"
+wait_until 10 "the holder to open new/held" test -e new/held
+exec 3>&-
+start_writer held
+printf '%s\n' "$spec" >new/slow || fail "printf > new/slow"
+sleep 0.5 # gpufs is now creating new/slow
+kill -STOP "$PARENT"
+wait_until 10 "cat's parent to stop" is_stopped "$PARENT"
+kill -KILL "$WRITER"
+wait_until 10 "the killed cat to end" is_zombie "$WRITER"
+sleep 0.3
+kill "$holder"
+wait "$holder" 2>/dev/null || true
+assert_spec_error "a holder's close after a killed writer's keeps the kill" new/held \
+	"killed by signal 9"
+kill -CONT "$PARENT"
+end_writer
+id=$(head -n 1 new/slow)
+case "$id" in "" | error*) fail "new/slow: [$id]" ;; esac
+assert_eq 5 "$(sim_count "POST $RC/instances")" "five creates in all"
 
 cd /
 unmount_gpufs
