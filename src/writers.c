@@ -191,11 +191,16 @@ static gboolean exit_visible(pid_t pid)
 	return TRUE;
 }
 
-static gboolean known(const struct gpufs_writers *writers, pid_t pid)
+/* TRUE when @pid is followed already: an entry of that pid whose process
+ * is not reaped (a reaped one's pid may be @pid's now). */
+static gboolean following(const struct gpufs_writers *writers, pid_t pid)
 {
-	for (guint i = 0; i < writers->count; i++)
-		if (writers->writer[i].seen == pid || writers->writer[i].pid == pid)
+	for (guint i = 0; i < writers->count; i++) {
+		const struct writer *writer = &writers->writer[i];
+
+		if ((writer->seen == pid || writer->pid == pid) && unreaped(writer->pidfd))
 			return TRUE;
+	}
 	return FALSE;
 }
 
@@ -245,8 +250,13 @@ void gpufs_writers_add(struct gpufs_writers *writers, pid_t pid)
 	if (pid <= 0)
 		return;
 	g_mutex_lock(&writers->lock);
-	drop_ended(writers); /* also frees a reused pid's old entry */
-	if (known(writers, pid) || writers->count == WRITERS_MAX) {
+	/* Every write of a spec comes here: its writer costs one syscall. */
+	if (following(writers, pid)) {
+		g_mutex_unlock(&writers->lock);
+		return;
+	}
+	drop_ended(writers); /* room, and a reused pid's old entry gone */
+	if (writers->count == WRITERS_MAX) {
 		g_mutex_unlock(&writers->lock);
 		return;
 	}
