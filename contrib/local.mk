@@ -1,5 +1,5 @@
 # What `make install` adds around the programs: a systemd user unit, bash
-# completion and example scripts.  gpufs-sim has its own local.mk.
+# and zsh completion, and example scripts.  gpufs-sim has its own local.mk.
 
 systemduserunit_DATA = contrib/systemd/gpufs@.service
 CLEANFILES += contrib/systemd/gpufs@.service
@@ -12,6 +12,7 @@ contrib/systemd/gpufs@.service: $(top_srcdir)/contrib/systemd/gpufs@.service.in 
 		$(top_srcdir)/contrib/systemd/gpufs@.service.in >$@.tmp && mv $@.tmp $@
 
 dist_bashcompletion_DATA = contrib/completion/gpufs
+dist_zshcompletion_DATA = contrib/completion/_gpufs
 
 examplesdir = $(docdir)/examples
 dist_examples_SCRIPTS = \

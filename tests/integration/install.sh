@@ -15,8 +15,10 @@ for page in man1/gpufs.1 man5/gpufs.conf.5 man1/gpufs-sim.1; do
 done
 unit=$(find "$DEST" -path '*/systemd/user/gpufs@.service')
 completion=$(find "$DEST" -path '*/bash-completion/completions/gpufs')
+zsh_completion=$(find "$DEST" -path '*/zsh/site-functions/_gpufs')
 [ -f "$unit" ] || fail "no systemd user unit installed"
 [ -f "$completion" ] || fail "no bash completion installed"
+[ -f "$zsh_completion" ] || fail "no zsh completion installed"
 for ex in wait-running create-cheapest stop-idle cost-summary; do
 	[ -x "$(find "$DEST" -path "*/examples/$ex.sh")" ] || fail "example $ex.sh not installed"
 done
@@ -98,3 +100,20 @@ assert_eq "loglevel=" "$out" "completion of -o lo"
 	grep -qE "(^|[ \"])$opt( |\$)" "$completion" || fail "completion lacks -o $opt"
 done
 pass "bash completion knows every gpufs -o option"
+
+# zsh completion: compinit takes the installed file for gpufs, and it
+# knows every gpufs -o option.
+if command -v zsh >/dev/null; then
+	zsh -n "$zsh_completion" || fail "the zsh completion does not parse"
+	registered=$(zsh -fc 'fpath=("$1" $fpath); autoload -Uz compinit
+		compinit -u -d "$2"; print -r -- ${_comps[gpufs]}' _ \
+		"$(dirname "$zsh_completion")" "$WORK/zcompdump")
+	assert_eq _gpufs "$registered" "zsh's compinit completes gpufs with the installed _gpufs"
+	"$GPUFS" --help | sed '/^FUSE options:/q' | grep -oE -- '-o [a-z_]+' | sed 's/^-o //' |
+		while read -r opt; do
+			grep -q "'$opt\[" "$zsh_completion" || fail "zsh completion lacks -o $opt"
+		done
+	pass "zsh completion knows every gpufs -o option"
+else
+	echo "# skipped: no zsh"
+fi
