@@ -114,6 +114,16 @@ if command -v zsh >/dev/null; then
 			grep -q "'$opt\[" "$zsh_completion" || fail "zsh completion lacks -o $opt"
 		done
 	pass "zsh completion knows every gpufs -o option"
+	# Driven as a user would: a tab after what was typed.
+	complete_zsh() {
+		(cd "$WORK/empty" && XDG_CONFIG_HOME=$WORK/xdg timeout 30 zsh -f \
+			"$GPUFS_SRCDIR/tests/integration/zsh-complete.zsh" \
+			"$(dirname "$zsh_completion")" "$1")
+	}
+	mkdir -p "$WORK/empty" "$WORK/xdg/gpufs"
+	printf '[work]\napi_key = x\n[gpufs]\n' >"$WORK/xdg/gpufs/config"
+	assert_eq "gpufs -o loglevel=" "$(complete_zsh "gpufs -o lo")" "zsh completes -o lo"
+	assert_eq "gpufs work" "$(complete_zsh "gpufs wo")" "zsh completes an account as SOURCE"
 else
 	echo "# skipped: no zsh"
 fi

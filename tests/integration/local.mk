@@ -24,7 +24,8 @@ integration_tests = \
 TESTS += $(integration_tests)
 check_PROGRAMS += tests/integration/pollwait
 tests_integration_pollwait_SOURCES = tests/integration/pollwait.c
-EXTRA_DIST += tests/integration/lib.sh $(integration_tests) tests/integration/bad-specs
+EXTRA_DIST += tests/integration/lib.sh $(integration_tests) tests/integration/bad-specs \
+	tests/integration/zsh-complete.zsh
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = timeout
 AM_SH_LOG_FLAGS = --kill-after=10 180 bash
