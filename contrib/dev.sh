@@ -17,10 +17,10 @@ mnt=$top/gpu
 # Build: libfuse3, libcurl, json-c, glib, cmocka, autotools.  Tests also use
 # coreutils-level tools a user has: curl and jq (to ask the fake provider for
 # its request counts) and inotify-tools; clang and its libFuzzer runtime run
-# the short fuzzing pass of make check; zsh checks the zsh completion.
+# the short fuzzing pass of make check; zsh and fish check their completions.
 packages="build-essential autoconf automake pkg-config libfuse3-dev fuse3
 	libcurl4-openssl-dev libjson-c-dev libglib2.0-dev libcmocka-dev curl jq inotify-tools
-	clang libclang-rt-14-dev zsh"
+	clang libclang-rt-14-dev zsh fish"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

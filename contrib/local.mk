@@ -1,5 +1,5 @@
-# What `make install` adds around the programs: a systemd user unit, bash
-# and zsh completion, and example scripts.  gpufs-sim has its own local.mk.
+# What `make install` adds around the programs: a systemd user unit, bash,
+# zsh and fish completion, and example scripts.  gpufs-sim has its own local.mk.
 
 systemduserunit_DATA = contrib/systemd/gpufs@.service
 CLEANFILES += contrib/systemd/gpufs@.service
@@ -13,6 +13,7 @@ contrib/systemd/gpufs@.service: $(top_srcdir)/contrib/systemd/gpufs@.service.in 
 
 dist_bashcompletion_DATA = contrib/completion/gpufs
 dist_zshcompletion_DATA = contrib/completion/_gpufs
+dist_fishcompletion_DATA = contrib/completion/gpufs.fish
 
 examplesdir = $(docdir)/examples
 dist_examples_SCRIPTS = \

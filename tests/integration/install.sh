@@ -1,7 +1,7 @@
 #!/bin/bash
 # make install into a DESTDIR, then use what it installed as a user would:
 # mount(8) and an fstab line (mount.fuse3 finds gpufs in its PATH), the
-# systemd unit's commands, and bash completion.
+# systemd unit's commands, and bash, zsh and fish completion.
 . "$GPUFS_SRCDIR/tests/integration/lib.sh"
 : "${GPUFS_BUILDDIR:?run through make check}" "${GPUFS_BINDIR:?run through make check}"
 
@@ -16,9 +16,11 @@ done
 unit=$(find "$DEST" -path '*/systemd/user/gpufs@.service')
 completion=$(find "$DEST" -path '*/bash-completion/completions/gpufs')
 zsh_completion=$(find "$DEST" -path '*/zsh/site-functions/_gpufs')
+fish_completion=$(find "$DEST" -path '*/fish/vendor_completions.d/gpufs.fish')
 [ -f "$unit" ] || fail "no systemd user unit installed"
 [ -f "$completion" ] || fail "no bash completion installed"
 [ -f "$zsh_completion" ] || fail "no zsh completion installed"
+[ -f "$fish_completion" ] || fail "no fish completion installed"
 for ex in wait-running create-cheapest stop-idle cost-summary; do
 	[ -x "$(find "$DEST" -path "*/examples/$ex.sh")" ] || fail "example $ex.sh not installed"
 done
@@ -101,6 +103,11 @@ assert_eq "loglevel=" "$out" "completion of -o lo"
 done
 pass "bash completion knows every gpufs -o option"
 
+# zsh and fish completion are tried in an empty directory (no directory
+# to offer), with a configuration that names the account work.
+mkdir -p "$WORK/empty" "$WORK/xdg/gpufs"
+printf '[work]\napi_key = x\n[gpufs]\n' >"$WORK/xdg/gpufs/config"
+
 # zsh completion: compinit takes the installed file for gpufs, and it
 # knows every gpufs -o option.
 if command -v zsh >/dev/null; then
@@ -120,10 +127,31 @@ if command -v zsh >/dev/null; then
 			"$GPUFS_SRCDIR/tests/integration/zsh-complete.zsh" \
 			"$(dirname "$zsh_completion")" "$1")
 	}
-	mkdir -p "$WORK/empty" "$WORK/xdg/gpufs"
-	printf '[work]\napi_key = x\n[gpufs]\n' >"$WORK/xdg/gpufs/config"
 	assert_eq "gpufs -o loglevel=" "$(complete_zsh "gpufs -o lo")" "zsh completes -o lo"
 	assert_eq "gpufs work" "$(complete_zsh "gpufs wo")" "zsh completes an account as SOURCE"
 else
 	echo "# skipped: no zsh"
+fi
+
+# fish completion: fish finds the installed file by the command's name,
+# for a gpufs in PATH, and offers what a tab would (complete -C).
+if command -v fish >/dev/null; then
+	fish -n "$fish_completion" || fail "the fish completion does not parse"
+	complete_fish() {
+		(cd "$WORK/empty" && PATH=$bin:$PATH XDG_CONFIG_HOME=$WORK/xdg \
+			timeout 30 fish --no-config -c \
+			'set fish_complete_path $argv[1] $fish_complete_path; complete -C $argv[2]' \
+			"$(dirname "$fish_completion")" "$1" | cut -f 1)
+	}
+	assert_eq "loglevel=" "$(complete_fish "gpufs -o lo")" "fish completes -o lo"
+	assert_eq "ro,loglevel=info" "$(complete_fish "gpufs -o ro,loglevel=i")" \
+		"fish completes the last of an -o list"
+	assert_eq "work" "$(complete_fish "gpufs wo")" "fish completes an account as SOURCE"
+	"$GPUFS" --help | sed '/^FUSE options:/q' | grep -oE -- '-o [a-z_]+=?' | sed 's/^-o //' |
+		while read -r opt; do
+			grep -qE "(^|[ ])$opt( |\$)" "$fish_completion" || fail "fish completion lacks -o $opt"
+		done
+	pass "fish completion knows every gpufs -o option"
+else
+	echo "# skipped: no fish"
 fi
