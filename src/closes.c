@@ -83,16 +83,25 @@ static void apply_all(struct gpufs_closes *closes, GArray *found, gboolean stopp
 	g_array_set_size(found, 0);
 }
 
-void gpufs_closes_drain(void *data)
+/* The closes queued so far, each marked; applying them is the caller's. */
+static GArray *take_queue(struct gpufs_closes *closes)
 {
-	struct gpufs_closes *closes = data;
-	g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(struct closed));
+	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct closed));
 
-	if (!g_atomic_int_get(&closes->ready))
-		return;
 	g_mutex_lock(&closes->drain_lock);
 	read_queue(closes, found);
 	g_mutex_unlock(&closes->drain_lock);
+	return found;
+}
+
+void gpufs_closes_drain(void *data)
+{
+	struct gpufs_closes *closes = data;
+	g_autoptr(GArray) found = NULL;
+
+	if (!g_atomic_int_get(&closes->ready))
+		return;
+	found = take_queue(closes);
 	apply_all(closes, found, FALSE);
 }
 
@@ -107,11 +116,8 @@ static void apply_found(gpointer data, gpointer user_data)
 /* The thread's drain: read now, apply in turn. */
 static void read_and_hand_on(struct gpufs_closes *closes)
 {
-	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct closed));
+	GArray *found = take_queue(closes);
 
-	g_mutex_lock(&closes->drain_lock);
-	read_queue(closes, found);
-	g_mutex_unlock(&closes->drain_lock);
 	if (found->len == 0) {
 		g_array_unref(found);
 		return;
