@@ -2,6 +2,7 @@
  * guards the table; fetches run without it, and callers that find a fetch in
  * flight wait on a condition for its outcome instead of starting their own. */
 #include <errno.h>
+#include "gpufs/blocking.h"
 #include "gpufs/cache.h"
 
 struct cache_entry {
@@ -168,6 +169,7 @@ int gpufs_cache_get_max_age(struct gpufs_cache *cache, const char *key, gint64 m
 	if (entry->in_flight) {
 		guint64 flight = entry->flights;
 
+		gpufs_blocking();
 		while (entry->flights == flight)
 			g_cond_wait(&cache->landed, &cache->lock);
 		rc = entry_result(cache, entry, result);

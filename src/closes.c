@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <unistd.h>
+#include "gpufs/blocking.h"
 #include "gpufs/log.h"
 #include "closes.h"
 
@@ -219,6 +220,12 @@ gboolean gpufs_closes_wait_ready(struct gpufs_closes *closes, gint64 timeout_us)
 	if (!closes)
 		return FALSE;
 	g_mutex_lock(&closes->state_lock);
+	if (!closes->done_starting) {
+		/* Setting up the watches looks up on the mount. */
+		g_mutex_unlock(&closes->state_lock);
+		gpufs_blocking();
+		g_mutex_lock(&closes->state_lock);
+	}
 	while (!closes->done_starting &&
 	       g_cond_wait_until(&closes->settled, &closes->state_lock, deadline))
 		;

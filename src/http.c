@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <curl/curl.h>
+#include "gpufs/blocking.h"
 #include "gpufs/http.h"
 #include "gpufs/log.h"
 #include "http-internal.h"
@@ -570,6 +571,7 @@ int gpufs_http_request(struct gpufs_http *http, enum gpufs_http_method method, c
 					    method_names[method], (int)strcspn(path, "?"), path);
 		return -EROFS;
 	}
+	gpufs_blocking(); /* the network is slow: other requests go on */
 	url = g_strconcat(http->base_url, path, NULL);
 	for (int attempt = 0;; attempt++) {
 		ret = wait_for_pause(http, deadline, &why);

@@ -2,6 +2,7 @@
 noinst_LIBRARIES += libgpufs.a
 libgpufs_a_SOURCES = \
 	src/account.c \
+	src/blocking.c \
 	src/cache.c \
 	src/config.c \
 	src/events.c \
@@ -22,6 +23,7 @@ libgpufs_a_SOURCES = \
 	src/providers/novita.c \
 	src/providers/novita.h \
 	include/gpufs/account.h \
+	include/gpufs/blocking.h \
 	include/gpufs/cache.h \
 	include/gpufs/config.h \
 	include/gpufs/events.h \
@@ -39,6 +41,6 @@ GPUFS_LIBS = libgpufs.a $(CURL_LIBS) $(JSONC_LIBS) $(GLIB_LIBS) -lm
 
 bin_PROGRAMS += gpufs
 gpufs_SOURCES = src/main.c src/fs.c src/fs.h src/notify.c src/notify.h src/closes.c src/closes.h \
-	src/prefill.c src/prefill.h src/stop.c src/stop.h
+	src/prefill.c src/prefill.h src/stop.c src/stop.h src/loop.c src/loop.h
 gpufs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
 gpufs_LDADD = $(GPUFS_LIBS) $(FUSE_LIBS)

@@ -24,6 +24,7 @@
 #include "gpufs/watch.h"
 #include "closes.h"
 #include "fs.h"
+#include "loop.h"
 #include "notify.h"
 #include "prefill.h"
 #include "stop.h"
@@ -38,7 +39,11 @@
  * at least this long: then it asks again, and gpufs asks the provider once
  * the TTL is over. */
 #define MAX_ATTR_TIMEOUT_S 1.0
-#define MAX_THREADS	   32
+/* Handlers block on HTTP: more waiting threads than libfuse's default. */
+#define MAX_THREADS 32
+/* See loop.h; a spin of milliseconds would only burn CPU. */
+#define DEFAULT_SPIN_US 50
+#define MAX_SPIN_US	10000
 
 struct options {
 	char *config;
@@ -47,6 +52,7 @@ struct options {
 	char *timeout;
 	char *connect_timeout;
 	char *loglevel;
+	char *spin;
 	int read_only;
 	/* Words that are not options: [SOURCE] MOUNTPOINT, as mount.fuse3
 	 * passes them. */
@@ -65,6 +71,7 @@ static const struct fuse_opt option_spec[] = {
     GPUFS_OPT("timeout=%s", timeout),
     GPUFS_OPT("connect_timeout=%s", connect_timeout),
     GPUFS_OPT("loglevel=%s", loglevel),
+    GPUFS_OPT("spin=%s", spin),
     GPUFS_OPT("ro", read_only),
     FUSE_OPT_KEY("ro", FUSE_OPT_KEY_KEEP), /* the kernel should know too */
     /* What mount(8) and fstab may hand on that means nothing to a FUSE
@@ -113,13 +120,15 @@ static void usage(const char *progname)
 	       "    -o connect_timeout=SECONDS  longest a connection may take (default 5)\n"
 	       "    -o loglevel=LEVEL      err, warning, info or debug (default warning;\n"
 	       "                           info with -f, debug with -d)\n"
+	       "    -o spin=MICROSECONDS   how long gpufs looks for the next FUSE request\n"
+	       "                           before it sleeps (default %u; 0: never)\n"
 	       "    -f                     stay in the foreground\n"
 	       "    -d                     debug: log every request (never keys) and FUSE traffic\n"
 	       "    -h, --help             print this help\n"
 	       "    -V, --version          print the version\n"
 	       "\n"
 	       "FUSE options:\n",
-	       progname, DEFAULT_TTL_S, DEFAULT_POLL_S, FAST_POLL_S);
+	       progname, DEFAULT_TTL_S, DEFAULT_POLL_S, FAST_POLL_S, DEFAULT_SPIN_US);
 	fuse_lowlevel_help();
 }
 
@@ -142,10 +151,31 @@ static gboolean parse_seconds(const char *name, const char *text, double fallbac
 	return TRUE;
 }
 
+static gboolean parse_spin(const char *text, unsigned *out)
+{
+	char *end = NULL;
+	guint64 value;
+
+	if (!text) {
+		*out = DEFAULT_SPIN_US;
+		return TRUE;
+	}
+	value = g_ascii_strtoull(text, &end, 10);
+	if (!g_ascii_isdigit(*text) || *end || value > MAX_SPIN_US) {
+		fprintf(stderr,
+			"gpufs: -o spin=%s: expected microseconds from 0 to %u, e.g. spin=%u\n",
+			text, MAX_SPIN_US, DEFAULT_SPIN_US);
+		return FALSE;
+	}
+	*out = (unsigned)value;
+	return TRUE;
+}
+
 struct settings {
 	struct gpufs_mount_options mount;
 	struct gpufs_tree_options tree;
 	struct gpufs_watch_options watch;
+	unsigned spin_us;
 };
 
 static gboolean settings_from(const struct options *opts, struct settings *s)
@@ -155,7 +185,8 @@ static gboolean settings_from(const struct options *opts, struct settings *s)
 	if (!parse_seconds("ttl", opts->ttl, DEFAULT_TTL_S, &ttl) ||
 	    !parse_seconds("poll", opts->poll, DEFAULT_POLL_S, &poll) ||
 	    !parse_seconds("timeout", opts->timeout, 20, &timeout) ||
-	    !parse_seconds("connect_timeout", opts->connect_timeout, 5, &connect_timeout))
+	    !parse_seconds("connect_timeout", opts->connect_timeout, 5, &connect_timeout) ||
+	    !parse_spin(opts->spin, &s->spin_us))
 		return FALSE;
 	s->mount = (struct gpufs_mount_options){
 	    .ttl_us = (gint64)(ttl * G_USEC_PER_SEC),
@@ -190,10 +221,35 @@ static GPtrArray *make_accounts(const struct gpufs_config *config,
 	return accounts;
 }
 
+/* Runs the session loop until the session ends. */
+static int serve(struct fuse_session *session, const struct fuse_cmdline_opts *cmd,
+		 unsigned spin_us)
+{
+	struct fuse_loop_config *loop;
+	int rc;
+
+	if (cmd->singlethread)
+		return fuse_session_loop(session);
+	/* Ours has neither libfuse's clone_fd nor its idle thread limit. */
+	if (spin_us > 0 && !cmd->clone_fd && cmd->max_idle_threads == UINT_MAX) {
+		struct gpufs_loop_options options = {.max_threads = MAX_THREADS,
+						     .spin_us = spin_us};
+
+		return gpufs_loop_run(session, &options);
+	}
+	loop = fuse_loop_cfg_create();
+	fuse_loop_cfg_set_clone_fd(loop, cmd->clone_fd);
+	fuse_loop_cfg_set_max_threads(loop, MAX_THREADS);
+	if (cmd->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
+		fuse_loop_cfg_set_idle_threads(loop, cmd->max_idle_threads);
+	rc = fuse_session_loop_mt(session, loop);
+	fuse_loop_cfg_destroy(loop);
+	return rc;
+}
+
 static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	       struct gpufs_config *config, const struct settings *s)
 {
-	struct fuse_loop_config *loop = NULL;
 	struct gpufs_events *events = gpufs_events_new(EVENTS_BYTES);
 	struct gpufs_tree_options tree_options = s->tree;
 	struct gpufs_notifier *notifier = NULL;
@@ -236,16 +292,9 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	watch = gpufs_watch_start(tree, accounts, events, &s->watch);
 	gpufs_info("mounted %u account(s) at %s", config->accounts->len, cmd->mountpoint);
 
-	loop = fuse_loop_cfg_create();
-	fuse_loop_cfg_set_clone_fd(loop, cmd->clone_fd);
-	/* Handlers block on HTTP: allow more waiting threads than the default. */
-	fuse_loop_cfg_set_max_threads(loop, MAX_THREADS);
-	if (cmd->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
-		fuse_loop_cfg_set_idle_threads(loop, cmd->max_idle_threads);
-	rc = cmd->singlethread ? fuse_session_loop(session) : fuse_session_loop_mt(session, loop);
+	rc = serve(session, cmd, s->spin_us);
 	gpufs_stop_loop_ended(stop);
 	gpufs_closes_freeze(closes);
-	fuse_loop_cfg_destroy(loop);
 	gpufs_watch_stop(watch);
 out_unmount:
 	/* Unmount before stopping the notifier and the spec watcher: a syscall
@@ -440,6 +489,7 @@ out:
 	g_free(opts.timeout);
 	g_free(opts.connect_timeout);
 	g_free(opts.loglevel);
+	g_free(opts.spin);
 	g_ptr_array_unref(opts.words);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "gpufs/blocking.h"
 #include "gpufs/log.h"
 #include "notify.h"
 
@@ -115,6 +116,7 @@ static void on_settle(void *ctx)
 	note->kind = NOTE_BARRIER;
 	note->barrier = barrier;
 	g_async_queue_push(notifier->notes, note);
+	gpufs_blocking(); /* the notifier's requests need another reader */
 	g_mutex_lock(&barrier->lock);
 	while (!barrier->done && g_cond_wait_until(&barrier->passed, &barrier->lock, deadline))
 		;

@@ -16,6 +16,7 @@ FUZZ_SRCS = \
 	$(top_srcdir)/src/provider.c \
 	$(top_srcdir)/src/log.c \
 	$(top_srcdir)/src/http.c \
+	$(top_srcdir)/src/blocking.c \
 	$(top_srcdir)/src/providers/runcrate.c \
 	$(top_srcdir)/src/providers/vastai.c \
 	$(top_srcdir)/src/providers/novita.c

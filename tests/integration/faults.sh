@@ -87,6 +87,17 @@ timed 3500 "error while the provider hangs" cat "instances/$id/error"
 grep -q "^stale since [0-9-]*T[0-9:]*Z: " "$WORK/out" || fail "error says stale: $(cat "$WORK/out")"
 pass "error says the data is stale since when"
 
+# While a read waits for the hung provider, the mount answers the others:
+# the thread that waits gave up reading requests (src/loop.c).
+gets=$(sim_count "$GET1")
+cat "instances/$id/status" >/dev/null &
+hung=$!
+wait_until 5 "the hung read's GET" test "$(sim_count "$GET1")" -gt "$gets"
+timed 1000 "a lookup while a read waits for the provider" stat "$MNT/nothing-$RANDOM"
+kill -0 "$hung" 2>/dev/null || fail "the hung read ended before the lookup: nothing shown"
+pass "the lookup did not wait for the hung read"
+wait "$hung" || fail "the hung read gives the last value"
+
 # A slow drip is bounded the same way.
 clear_faults
 fault "{\"kind\":\"drip\",\"route\":\"$GET1\",\"ms\":15000}"

@@ -1,0 +1,325 @@
+/* The session loop (see loop.h).
+ *
+ * One worker at a time is the reader: it alone reads /dev/fuse, first
+ * without blocking for spin_us, then in poll(2), and it answers what it
+ * read itself.  When that request is about to wait, or has taken
+ * HANDOFF_MS, the reading goes to another worker: one that waits its turn,
+ * or a new one while there are fewer than max_threads.  The worker that
+ * gave it up finishes its request and then waits its turn.  As in
+ * libfuse's loop, no worker ends before the loop does. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <glib.h>
+#include "gpufs/blocking.h"
+#include "gpufs/log.h"
+#include "loop.h"
+
+/* A request the reader still answers after this long gives up the
+ * reading, whatever it waits for: a lock, or a page the kernel holds for a
+ * read that only another thread can answer. */
+#define HANDOFF_MS 2
+
+struct loop {
+	struct fuse_session *session;
+	int fuse_fd;
+	int end_fd;   /* an eventfd: readable once the loop ends */
+	int timer_fd; /* expires HANDOFF_MS after the reader took a request */
+	gint ending;  /* atomic */
+	gint64 spin_us;
+	guint max_threads;
+	sem_t ended; /* posted by the worker that ends the loop */
+	GThread *watchdog;
+	GMutex lock;
+	/* Under lock: */
+	GCond turn;		   /* the reading is free, or the loop ends */
+	gboolean reading_taken;	   /* a worker is the reader */
+	gboolean reader_answering; /* ... and answers a request */
+	gint64 answering_since;
+	guint64 reader_turn; /* counts readers: which one the reader is */
+	guint idle;	     /* workers waiting for their turn */
+	GPtrArray *workers;  /* GThread */
+	int error;
+};
+
+/* The request the reader of this thread answers, if it does. */
+static __thread struct loop *answering_loop;
+static __thread guint64 answering_turn;
+
+static gboolean ending(struct loop *loop)
+{
+	return g_atomic_int_get(&loop->ending) || fuse_session_exited(loop->session);
+}
+
+static gpointer work(gpointer data);
+
+/* Lock held. */
+static void start_worker_locked(struct loop *loop)
+{
+	g_autoptr(GError) error = NULL;
+	GThread *thread;
+
+	if (ending(loop)) /* the workers are being joined */
+		return;
+	thread = g_thread_try_new("gpufs-fuse", work, loop, &error);
+	if (!thread) {
+		/* The worker answering goes on, and reads again once done. */
+		gpufs_warn("cannot start a FUSE worker: %s", error->message);
+		return;
+	}
+	g_ptr_array_add(loop->workers, thread);
+	loop->idle++;
+}
+
+/* Lock held: the answering reader gives up the reading. */
+static void hand_on_locked(struct loop *loop)
+{
+	if (!loop->reading_taken || !loop->reader_answering)
+		return;
+	loop->reading_taken = FALSE;
+	loop->reader_answering = FALSE;
+	if (loop->idle > 0)
+		g_cond_signal(&loop->turn);
+	else if (loop->workers->len < loop->max_threads)
+		start_worker_locked(loop);
+}
+
+/* gpufs_blocking(): the request of this thread is about to wait. */
+static void on_blocking(void)
+{
+	struct loop *loop = answering_loop;
+
+	if (!loop)
+		return;
+	answering_loop = NULL;
+	g_mutex_lock(&loop->lock);
+	if (loop->reader_turn == answering_turn)
+		hand_on_locked(loop);
+	g_mutex_unlock(&loop->lock);
+}
+
+/* Hands the reading on when the reader has answered one request for
+ * HANDOFF_MS.  The timer is set again for each request and never stopped:
+ * it also expires once after a burst, and then finds nothing to do. */
+static gpointer watch_reader(gpointer data)
+{
+	struct loop *loop = data;
+	struct pollfd ready[] = {{.fd = loop->timer_fd, .events = POLLIN},
+				 {.fd = loop->end_fd, .events = POLLIN}};
+	uint64_t expired;
+
+	while (poll(ready, G_N_ELEMENTS(ready), -1) >= 0 || errno == EINTR) {
+		if (ready[1].revents)
+			break;
+		if (!(ready[0].revents & POLLIN) ||
+		    read(loop->timer_fd, &expired, sizeof(expired)) < 0)
+			continue;
+		g_mutex_lock(&loop->lock);
+		if (loop->reader_answering &&
+		    g_get_monotonic_time() - loop->answering_since >= HANDOFF_MS * 1000)
+			hand_on_locked(loop);
+		g_mutex_unlock(&loop->lock);
+	}
+	return NULL;
+}
+
+/* Waits until this worker is the reader; FALSE when the loop ends. */
+static gboolean take_reading(struct loop *loop, guint64 *turn)
+{
+	gboolean taken;
+
+	g_mutex_lock(&loop->lock);
+	while (loop->reading_taken && !ending(loop))
+		g_cond_wait(&loop->turn, &loop->lock);
+	taken = !ending(loop);
+	if (taken) {
+		loop->reading_taken = TRUE;
+		loop->idle--;
+		*turn = ++loop->reader_turn;
+	}
+	g_mutex_unlock(&loop->lock);
+	return taken;
+}
+
+/* The next request into @buf: its size, 0 when the loop ends, or -errno.
+ * Right after an answer (@spin), the next request of a burst is near: it
+ * is looked for without sleeping first.  A reader that took over from a
+ * request that waits sleeps at once: the process behind that request
+ * waits too, and a spin would only take a CPU from the provider's reply. */
+static int read_request(struct loop *loop, struct fuse_buf *buf, gboolean spin)
+{
+	struct pollfd ready[] = {{.fd = loop->fuse_fd, .events = POLLIN},
+				 {.fd = loop->end_fd, .events = POLLIN}};
+	gint64 spin_until = g_get_monotonic_time() + (spin ? loop->spin_us : 0);
+
+	for (;;) {
+		int res = fuse_session_receive_buf(loop->session, buf);
+
+		if (res != -EAGAIN && res != -EINTR)
+			return res;
+		if (ending(loop))
+			return 0;
+		if (g_get_monotonic_time() >= spin_until &&
+		    poll(ready, G_N_ELEMENTS(ready), -1) < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* The reader's last read (@res <= 0) ends the loop: no worker reads
+ * after it, and the waiting thread learns it. */
+static void end_loop(struct loop *loop, int res)
+{
+	fuse_session_exit(loop->session);
+	g_mutex_lock(&loop->lock);
+	if (res < 0 && loop->error == 0) {
+		gpufs_err("reading /dev/fuse: %s", g_strerror(-res));
+		loop->error = res;
+	}
+	g_mutex_unlock(&loop->lock);
+	sem_post(&loop->ended);
+}
+
+/* Answers the request in @buf as the reader; FALSE when the reading went
+ * to another worker meanwhile, and this one waits its turn again. */
+static gboolean answer(struct loop *loop, guint64 turn, struct fuse_buf *buf)
+{
+	const struct itimerspec handoff = {.it_value.tv_nsec = HANDOFF_MS * 1000000L};
+	gboolean still_reader;
+
+	g_mutex_lock(&loop->lock);
+	loop->reader_answering = TRUE;
+	loop->answering_since = g_get_monotonic_time();
+	g_mutex_unlock(&loop->lock);
+	timerfd_settime(loop->timer_fd, 0, &handoff, NULL);
+	answering_loop = loop;
+	answering_turn = turn;
+	fuse_session_process_buf(loop->session, buf);
+	answering_loop = NULL;
+
+	g_mutex_lock(&loop->lock);
+	still_reader = loop->reading_taken && loop->reader_turn == turn;
+	if (still_reader)
+		loop->reader_answering = FALSE;
+	else
+		loop->idle++;
+	g_mutex_unlock(&loop->lock);
+	return still_reader;
+}
+
+static gpointer work(gpointer data)
+{
+	struct loop *loop = data;
+	struct fuse_buf buf = {.mem = NULL};
+	guint64 turn;
+
+	while (take_reading(loop, &turn)) {
+		gboolean answered = FALSE;
+		int res;
+
+		while ((res = read_request(loop, &buf, answered)) > 0 && answer(loop, turn, &buf))
+			answered = TRUE;
+		if (res <= 0) {
+			end_loop(loop, res);
+			break;
+		}
+	}
+	free(buf.mem);
+	return NULL;
+}
+
+/* Wakes every worker that waits, in poll(2) or for its turn, to end. */
+static void stop_workers(struct loop *loop)
+{
+	uint64_t one = 1;
+
+	g_atomic_int_set(&loop->ending, 1);
+	if (write(loop->end_fd, &one, sizeof(one)) < 0)
+		gpufs_warn("ending the FUSE loop: %s", g_strerror(errno));
+	g_mutex_lock(&loop->lock);
+	g_cond_broadcast(&loop->turn);
+	g_mutex_unlock(&loop->lock);
+}
+
+/* After stop_workers: no worker is started any more. */
+static void join_workers(struct loop *loop)
+{
+	g_thread_join(loop->watchdog);
+	for (guint i = 0; i < loop->workers->len; i++)
+		g_thread_join(loop->workers->pdata[i]);
+}
+
+/* With one CPU to run on, a spinning reader only keeps the process that
+ * sent the request from running. */
+static gint64 spin_for(unsigned spin_us)
+{
+	cpu_set_t cpus;
+
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2)
+		return 0;
+	return spin_us;
+}
+
+static int open_fds(struct loop *loop, int *fuse_flags)
+{
+	*fuse_flags = fcntl(loop->fuse_fd, F_GETFL);
+	loop->end_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	loop->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (*fuse_flags >= 0 && loop->end_fd >= 0 && loop->timer_fd >= 0 &&
+	    fcntl(loop->fuse_fd, F_SETFL, *fuse_flags | O_NONBLOCK) == 0)
+		return 0;
+	gpufs_err("cannot set up the FUSE loop: %s", g_strerror(errno));
+	if (loop->end_fd >= 0)
+		close(loop->end_fd);
+	if (loop->timer_fd >= 0)
+		close(loop->timer_fd);
+	return -EIO;
+}
+
+int gpufs_loop_run(struct fuse_session *session, const struct gpufs_loop_options *options)
+{
+	struct loop loop = {
+	    .session = session,
+	    .fuse_fd = fuse_session_fd(session),
+	    .spin_us = spin_for(options->spin_us),
+	    .max_threads = MAX(options->max_threads, 1),
+	};
+	gboolean started;
+	int fuse_flags;
+
+	if (open_fds(&loop, &fuse_flags) < 0)
+		return -EIO;
+	loop.workers = g_ptr_array_new();
+	sem_init(&loop.ended, 0, 0);
+	g_mutex_init(&loop.lock);
+	g_cond_init(&loop.turn);
+	gpufs_blocking_set_hook(on_blocking);
+	loop.watchdog = g_thread_new("gpufs-handoff", watch_reader, &loop);
+
+	g_mutex_lock(&loop.lock);
+	start_worker_locked(&loop);
+	started = loop.workers->len > 0;
+	if (!started)
+		loop.error = -EAGAIN;
+	g_mutex_unlock(&loop.lock);
+	/* A stop signal interrupts the wait (stop.c): no SA_RESTART. */
+	while (started && !fuse_session_exited(session))
+		sem_wait(&loop.ended);
+	stop_workers(&loop);
+	join_workers(&loop);
+
+	gpufs_blocking_set_hook(NULL);
+	fcntl(loop.fuse_fd, F_SETFL, fuse_flags);
+	close(loop.end_fd);
+	close(loop.timer_fd);
+	g_cond_clear(&loop.turn);
+	g_mutex_clear(&loop.lock);
+	sem_destroy(&loop.ended);
+	g_ptr_array_unref(loop.workers);
+	fuse_session_reset(session);
+	return loop.error;
+}
