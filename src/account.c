@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 #include "gpufs/account.h"
+#include "gpufs/blocking.h"
 #include "gpufs/log.h"
 #include "gpufs/util.h"
 
@@ -681,7 +682,7 @@ int gpufs_account_create(struct gpufs_account *account, const struct gpufs_spec 
 		return -EROFS;
 	}
 	if (budget) {
-		g_mutex_lock(&budget_lock);
+		gpufs_blocking_lock(&budget_lock); /* held across a create */
 		rc = check_budget(account, spec, errmsg);
 	}
 	if (rc == 0)

@@ -1,5 +1,4 @@
 /* The blocking hook (see blocking.h). */
-#include <glib.h>
 #include "gpufs/blocking.h"
 
 static gpointer hook; /* void (*)(void), atomic */
@@ -15,4 +14,12 @@ void gpufs_blocking(void)
 
 	if (fn)
 		fn();
+}
+
+void gpufs_blocking_lock(GMutex *mutex)
+{
+	if (g_mutex_trylock(mutex))
+		return;
+	gpufs_blocking();
+	g_mutex_lock(mutex);
 }

@@ -3,7 +3,7 @@
  * One worker at a time is the reader: it alone reads /dev/fuse, first
  * without blocking for spin_us, then in poll(2), and it answers what it
  * read itself.  When that request is about to wait, or has taken
- * HANDOFF_MS, the reading goes to another worker: one that waits its turn,
+ * HANDOFF_US, the reading goes to another worker: one that waits its turn,
  * or a new one while there are fewer than max_threads.  The worker that
  * gave it up finishes its request and then waits its turn.  As in
  * libfuse's loop, no worker ends before the loop does. */
@@ -12,6 +12,8 @@
 #include <poll.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -21,15 +23,18 @@
 #include "loop.h"
 
 /* A request the reader still answers after this long gives up the
- * reading, whatever it waits for: a lock, or a page the kernel holds for a
- * read that only another thread can answer. */
-#define HANDOFF_MS 2
+ * reading, whatever it waits for: a lock, say. */
+#define HANDOFF_US 2000
+/* The same for a page-cache store, which waits when a READ of the same
+ * file holds the page, and only another reader can answer that READ; a
+ * store takes 5 us. */
+#define STORE_HANDOFF_US 200
 
 struct loop {
 	struct fuse_session *session;
 	int fuse_fd;
 	int end_fd;   /* an eventfd: readable once the loop ends */
-	int timer_fd; /* expires HANDOFF_MS after the reader took a request */
+	int timer_fd; /* the watchdog's: expires at timer_at */
 	gint ending;  /* atomic */
 	gint64 spin_us;
 	guint max_threads;
@@ -40,10 +45,11 @@ struct loop {
 	GCond turn;		   /* the reading is free, or the loop ends */
 	gboolean reading_taken;	   /* a worker is the reader */
 	gboolean reader_answering; /* ... and answers a request */
-	gint64 answering_since;
-	guint64 reader_turn; /* counts readers: which one the reader is */
-	guint idle;	     /* workers waiting for their turn */
-	GPtrArray *workers;  /* GThread */
+	gint64 handoff_at;	   /* when the answer gives up the reading */
+	gint64 timer_at;	   /* when the watchdog looks; 0: it does not */
+	guint64 reader_turn;	   /* counts readers: which one the reader is */
+	guint idle;		   /* workers waiting for their turn */
+	GPtrArray *workers;	   /* GThread */
 	int error;
 };
 
@@ -58,6 +64,19 @@ static gboolean ending(struct loop *loop)
 
 static gpointer work(gpointer data);
 
+/* Lock held: the watchdog looks at @at (monotonic time, as
+ * g_get_monotonic_time()), or earlier if it would anyway. */
+static void arm_locked(struct loop *loop, gint64 at)
+{
+	const struct itimerspec when = {
+	    .it_value = {.tv_sec = at / G_USEC_PER_SEC, .tv_nsec = at % G_USEC_PER_SEC * 1000}};
+
+	if (loop->timer_at != 0 && loop->timer_at <= at)
+		return;
+	loop->timer_at = at;
+	timerfd_settime(loop->timer_fd, TFD_TIMER_ABSTIME, &when, NULL);
+}
+
 /* Lock held. */
 static void start_worker_locked(struct loop *loop)
 {
@@ -68,8 +87,10 @@ static void start_worker_locked(struct loop *loop)
 		return;
 	thread = g_thread_try_new("gpufs-fuse", work, loop, &error);
 	if (!thread) {
-		/* The worker answering goes on, and reads again once done. */
+		/* The answer in flight may wait for a request only another
+		 * reader can read: the watchdog tries again. */
 		gpufs_warn("cannot start a FUSE worker: %s", error->message);
+		arm_locked(loop, g_get_monotonic_time() + HANDOFF_US);
 		return;
 	}
 	g_ptr_array_add(loop->workers, thread);
@@ -103,9 +124,56 @@ static void on_blocking(void)
 	g_mutex_unlock(&loop->lock);
 }
 
-/* Hands the reading on when the reader has answered one request for
- * HANDOFF_MS.  The timer is set again for each request and never stopped:
- * it also expires once after a burst, and then finds nothing to do. */
+/* gpufs_loop_make_way(): a request already waits to be read. */
+static gboolean request_waiting(struct loop *loop)
+{
+	struct pollfd fuse = {.fd = loop->fuse_fd, .events = POLLIN};
+
+	return poll(&fuse, 1, 0) > 0 && (fuse.revents & POLLIN);
+}
+
+void gpufs_loop_make_way(void)
+{
+	struct loop *loop = answering_loop;
+
+	if (!loop)
+		return;
+	if (request_waiting(loop)) {
+		on_blocking();
+		return;
+	}
+	/* The READ's page may be locked before its request is queued. */
+	g_mutex_lock(&loop->lock);
+	if (loop->reader_turn == answering_turn && loop->reader_answering) {
+		loop->handoff_at = MIN(loop->handoff_at, g_get_monotonic_time() + STORE_HANDOFF_US);
+		arm_locked(loop, loop->handoff_at);
+	}
+	g_mutex_unlock(&loop->lock);
+}
+
+/* Lock held, the timer expired: hands the reading on from an answer past
+ * its handoff_at, or to a worker that could not be started before; looks
+ * again at the handoff_at of the answer in flight. */
+static void on_timer_locked(struct loop *loop)
+{
+	loop->timer_at = 0;
+	if (!loop->reading_taken && loop->idle == 0) {
+		if (loop->workers->len < loop->max_threads)
+			start_worker_locked(loop);
+		return;
+	}
+	if (!loop->reader_answering)
+		return;
+	if (g_get_monotonic_time() < loop->handoff_at) {
+		arm_locked(loop, loop->handoff_at);
+		return;
+	}
+	gpufs_debug("FUSE loop: an answer is taking long: another thread reads");
+	hand_on_locked(loop);
+}
+
+/* The watchdog: the timer is set when an answer starts and none is set,
+ * so a burst of quick answers sets it once. */
 static gpointer watch_reader(gpointer data)
 {
 	struct loop *loop = data;
@@ -120,9 +188,7 @@ static gpointer watch_reader(gpointer data)
 		    read(loop->timer_fd, &expired, sizeof(expired)) < 0)
 			continue;
 		g_mutex_lock(&loop->lock);
-		if (loop->reader_answering &&
-		    g_get_monotonic_time() - loop->answering_since >= HANDOFF_MS * 1000)
-			hand_on_locked(loop);
+		on_timer_locked(loop);
 		g_mutex_unlock(&loop->lock);
 	}
 	return NULL;
@@ -188,14 +254,14 @@ static void end_loop(struct loop *loop, int res)
  * to another worker meanwhile, and this one waits its turn again. */
 static gboolean answer(struct loop *loop, guint64 turn, struct fuse_buf *buf)
 {
-	const struct itimerspec handoff = {.it_value.tv_nsec = HANDOFF_MS * 1000000L};
 	gboolean still_reader;
 
 	g_mutex_lock(&loop->lock);
 	loop->reader_answering = TRUE;
-	loop->answering_since = g_get_monotonic_time();
+	loop->handoff_at = g_get_monotonic_time() + HANDOFF_US;
+	/* Set once for a burst of quick answers: it then looks again. */
+	arm_locked(loop, loop->handoff_at);
 	g_mutex_unlock(&loop->lock);
-	timerfd_settime(loop->timer_fd, 0, &handoff, NULL);
 	answering_loop = loop;
 	answering_turn = turn;
 	fuse_session_process_buf(loop->session, buf);
@@ -253,14 +319,45 @@ static void join_workers(struct loop *loop)
 		g_thread_join(loop->workers->pdata[i]);
 }
 
+/* The CPU time a cgroup v2 quota (cpu.max: "QUOTA PERIOD" or "max
+ * PERIOD") of @dir or an ancestor grants, in CPUs; G_MAXDOUBLE for none. */
+static double cgroup_cpus(const char *dir)
+{
+	double cpus = G_MAXDOUBLE;
+	g_autofree char *path = g_strdup(dir);
+
+	for (;;) {
+		g_autofree char *file = g_strdup_printf("/sys/fs/cgroup%s/cpu.max", path);
+		g_autofree char *text = NULL;
+		char *slash;
+		double quota, period;
+
+		if (g_file_get_contents(file, &text, NULL, NULL) &&
+		    sscanf(text, "%lf %lf", &quota, &period) == 2 && period > 0)
+			cpus = MIN(cpus, quota / period);
+		slash = strrchr(path, '/');
+		if (!slash || slash == path)
+			return cpus;
+		*slash = '\0';
+	}
+}
+
 /* With one CPU to run on, a spinning reader only keeps the process that
- * sent the request from running. */
+ * sent the request from running, or spends a quota it is throttled for. */
 static gint64 spin_for(unsigned spin_us)
 {
+	g_autofree char *cgroup = NULL;
+	char *save = NULL;
 	cpu_set_t cpus;
 
 	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2)
 		return 0;
+	if (!g_file_get_contents("/proc/self/cgroup", &cgroup, NULL, NULL))
+		return spin_us;
+	/* cgroup v2's line is "0::/PATH", alone or after v1's. */
+	for (char *line = strtok_r(cgroup, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (g_str_has_prefix(line, "0::/") && cgroup_cpus(line + 3) < 2)
+			return 0;
 	return spin_us;
 }
 
@@ -286,7 +383,8 @@ int gpufs_loop_run(struct fuse_session *session, const struct gpufs_loop_options
 	    .session = session,
 	    .fuse_fd = fuse_session_fd(session),
 	    .spin_us = spin_for(options->spin_us),
-	    .max_threads = MAX(options->max_threads, 1),
+	    /* An answer may wait for a request only another worker reads. */
+	    .max_threads = MAX(options->max_threads, 2),
 	};
 	gboolean started;
 	int fuse_flags;

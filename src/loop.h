@@ -29,4 +29,10 @@ struct gpufs_loop_options {
  * wait ends the loop once fuse_session_exit() was called (stop.h). */
 int gpufs_loop_run(struct fuse_session *session, const struct gpufs_loop_options *options);
 
+/* Before work that may wait for a request nobody has read yet, as a
+ * page-cache store waits for a READ of the same file: if a request waits
+ * in /dev/fuse, another thread reads it first.  On any thread but the
+ * loop's reader it does nothing. */
+void gpufs_loop_make_way(void);
+
 #endif

@@ -1,6 +1,7 @@
 /* Prefill (see prefill.h). */
 #include <errno.h>
 #include "gpufs/log.h"
+#include "loop.h"
 #include "prefill.h"
 
 /* Enough for a burst of concurrent lookups; a file that does not fit is
@@ -80,6 +81,8 @@ static int store(struct gpufs_prefill *prefill, uint64_t ino)
 		return 0;
 	buf = (struct fuse_bufvec)FUSE_BUFVEC_INIT(size);
 	buf.buf[0].mem = (void *)data;
+	/* A READ of this file may wait unread, holding the page we store. */
+	gpufs_loop_make_way();
 	rc = fuse_lowlevel_notify_store(prefill->session, ino, 0, &buf, 0);
 	if (rc < 0)
 		return rc;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "gpufs/account.h"
+#include "gpufs/blocking.h"
 #include "gpufs/events.h"
 #include "gpufs/log.h"
 #include "gpufs/util.h"
@@ -547,7 +548,7 @@ static GBytes *render_spec(struct node *node)
 	struct spec_file *spec = node->spec;
 	GBytes *bytes;
 
-	g_mutex_lock(&spec->lock);
+	gpufs_blocking_lock(&spec->lock);
 	if (spec->applied)
 		bytes = line_bytes(spec->result);
 	else
@@ -1548,7 +1549,7 @@ static ssize_t write_spec(struct node *node, const char *buf, size_t size, off_t
 	g_autofree char *errmsg = NULL;
 	ssize_t rc;
 
-	g_mutex_lock(&spec->lock);
+	gpufs_blocking_lock(&spec->lock);
 	/* Its writer holds it: a close before this write (an empty `: > x`
 	 * before `>> x`) does not apply what comes now. */
 	g_atomic_int_set(&spec->closed, 0);
@@ -1652,7 +1653,7 @@ static int apply_if_due(struct node *node, gboolean need_closed)
 	struct spec_file *spec = node->spec;
 	int rc = 0;
 
-	g_mutex_lock(&spec->lock);
+	gpufs_blocking_lock(&spec->lock);
 	/* rm before the close cancelled it */
 	if ((!need_closed || g_atomic_int_get(&spec->closed)) && !spec->applied &&
 	    !g_atomic_int_get(&node->unlinked)) {
@@ -1813,7 +1814,7 @@ int gpufs_tree_truncate(struct gpufs_tree *tree, uint64_t ino, off_t size, struc
 		struct spec_file *spec = node->spec;
 
 		settle_spec(tree, node);
-		g_mutex_lock(&spec->lock);
+		gpufs_blocking_lock(&spec->lock);
 		if (spec->sent)
 			rc = -EEXIST; /* its create ran: this file is spent */
 		else if (size != 0)
@@ -1859,7 +1860,7 @@ int gpufs_tree_unlink(struct gpufs_tree *tree, uint64_t parent, const char *name
 		return -ENOENT;
 	/* Its close will not be seen (IN_EXCL_UNLINK), nor its writers
 	 * asked about; under the spec's lock, no write adds one after. */
-	g_mutex_lock(&node->spec->lock);
+	gpufs_blocking_lock(&node->spec->lock);
 	gpufs_writers_forget(node->spec->writers);
 	g_mutex_unlock(&node->spec->lock);
 	return 0;

@@ -8,9 +8,17 @@
 #ifndef GPUFS_BLOCKING_H
 #define GPUFS_BLOCKING_H
 
+#include <glib.h>
+
 void gpufs_blocking(void);
 
-/* Set once, before the threads that may call gpufs_blocking() start. */
+/* g_mutex_lock() of a lock that may be held across a provider request
+ * (a spec's while it is created): gpufs_blocking() first if it is taken. */
+void gpufs_blocking_lock(GMutex *mutex);
+
+/* Set by the loop when it starts and cleared when it ends; threads that
+ * call gpufs_blocking() meanwhile and are not the loop's find nothing to
+ * do. */
 void gpufs_blocking_set_hook(void (*hook)(void));
 
 #endif
