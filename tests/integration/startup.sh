@@ -43,3 +43,22 @@ mount_gpufs
 [ -n "$(ls "$MNT/runcrate/instances")" ] || [ -d "$MNT/runcrate/instances" ] || fail "mounted"
 pass "RUNCRATE_API_KEY works"
 unmount_gpufs
+
+# Every session loop serves the same tree: gpufs's own (the default, and
+# the longest spin), and libfuse's (spin=0, clone_fd, -s).
+for opts in "-o spin=10000" "-o spin=0" "-o clone_fd" "-s"; do
+	# shellcheck disable=SC2086
+	mount_gpufs $opts
+	[ "$(wc -l <"$MNT/runcrate/offers")" -gt 1 ] || fail "offers with $opts"
+	ls -l "$MNT/runcrate" >/dev/null || fail "ls -l with $opts"
+	pass "reads and a listing with $opts"
+	unmount_gpufs
+done
+for spin in fast 10001 -1 ""; do
+	if "$GPUFS" -f -o "spin=$spin" -o config="$WORK/config" "$MNT" 2>"$WORK/err"; then
+		fail "spin=$spin mounted"
+	fi
+	is_mounted && fail "something is mounted"
+	grep -q "spin=$spin: expected microseconds" "$WORK/err" || fail "spin=$spin: $(cat "$WORK/err")"
+done
+pass "a bad spin= is refused with one line"
