@@ -50,6 +50,7 @@ struct loop {
 	guint64 reader_turn;	   /* counts readers: which one the reader is */
 	guint idle;		   /* workers waiting for their turn */
 	GPtrArray *workers;	   /* GThread */
+	gboolean start_failed;	   /* the last start of a worker failed */
 	int error;
 };
 
@@ -89,10 +90,13 @@ static void start_worker_locked(struct loop *loop)
 	if (!thread) {
 		/* The answer in flight may wait for a request only another
 		 * reader can read: the watchdog tries again. */
-		gpufs_warn("cannot start a FUSE worker: %s", error->message);
+		if (!loop->start_failed)
+			gpufs_warn("cannot start a FUSE worker: %s", error->message);
+		loop->start_failed = TRUE;
 		arm_locked(loop, g_get_monotonic_time() + HANDOFF_US);
 		return;
 	}
+	loop->start_failed = FALSE;
 	g_ptr_array_add(loop->workers, thread);
 	loop->idle++;
 }
@@ -320,7 +324,9 @@ static void join_workers(struct loop *loop)
 }
 
 /* The CPU time a cgroup v2 quota (cpu.max: "QUOTA PERIOD" or "max
- * PERIOD") of @dir or an ancestor grants, in CPUs; G_MAXDOUBLE for none. */
+ * PERIOD") of @dir ("/a/b") or an ancestor grants, in CPUs; G_MAXDOUBLE
+ * for none.  The top one counts too: in a container, it is the
+ * container's. */
 static double cgroup_cpus(const char *dir)
 {
 	double cpus = G_MAXDOUBLE;
@@ -329,16 +335,15 @@ static double cgroup_cpus(const char *dir)
 	for (;;) {
 		g_autofree char *file = g_strdup_printf("/sys/fs/cgroup%s/cpu.max", path);
 		g_autofree char *text = NULL;
-		char *slash;
+		char *slash = strrchr(path, '/');
 		double quota, period;
 
 		if (g_file_get_contents(file, &text, NULL, NULL) &&
 		    sscanf(text, "%lf %lf", &quota, &period) == 2 && period > 0)
 			cpus = MIN(cpus, quota / period);
-		slash = strrchr(path, '/');
-		if (!slash || slash == path)
+		if (!*path)
 			return cpus;
-		*slash = '\0';
+		*(slash ? slash : path) = '\0'; /* "/a/b" -> "/a" -> "" */
 	}
 }
 
@@ -401,7 +406,7 @@ int gpufs_loop_run(struct fuse_session *session, const struct gpufs_loop_options
 	g_mutex_lock(&loop.lock);
 	start_worker_locked(&loop);
 	started = loop.workers->len > 0;
-	if (!started)
+	if (!started && !ending(&loop)) /* else a stop signal came first */
 		loop.error = -EAGAIN;
 	g_mutex_unlock(&loop.lock);
 	/* A stop signal interrupts the wait (stop.c): no SA_RESTART. */
