@@ -2,8 +2,9 @@
  *
  * One worker at a time is the reader: it alone reads /dev/fuse, first
  * without blocking for spin_us, then in poll(2), and it answers what it
- * read itself.  When that request is about to wait, or has taken
- * HANDOFF_US, the reading goes to another worker: one that waits its turn,
+ * read itself.  When that request is about to wait, has taken HANDOFF_US,
+ * or another request waits behind it, the reading goes to another worker:
+ * one that waits its turn,
  * or a new one while there are fewer than max_threads.  The worker that
  * gave it up finishes its request and then waits its turn.  As in
  * libfuse's loop, no worker ends before the loop does. */
@@ -268,6 +269,10 @@ static gboolean answer(struct loop *loop, guint64 turn, struct fuse_buf *buf)
 	g_mutex_unlock(&loop->lock);
 	answering_loop = loop;
 	answering_turn = turn;
+	/* When processes ask side by side, their answers run side by side
+	 * too: a request that already waits gets another reader. */
+	if (request_waiting(loop))
+		on_blocking();
 	fuse_session_process_buf(loop->session, buf);
 	answering_loop = NULL;
 
