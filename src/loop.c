@@ -102,6 +102,15 @@ static void start_worker_locked(struct loop *loop)
 	loop->idle++;
 }
 
+/* Lock held, nobody reads: a waiting worker, or a new one, reads next. */
+static void find_reader_locked(struct loop *loop)
+{
+	if (loop->idle > 0)
+		g_cond_signal(&loop->turn);
+	else if (loop->workers->len < loop->max_threads)
+		start_worker_locked(loop);
+}
+
 /* Lock held: the answering reader gives up the reading. */
 static void hand_on_locked(struct loop *loop)
 {
@@ -109,10 +118,7 @@ static void hand_on_locked(struct loop *loop)
 		return;
 	loop->reading_taken = FALSE;
 	loop->reader_answering = FALSE;
-	if (loop->idle > 0)
-		g_cond_signal(&loop->turn);
-	else if (loop->workers->len < loop->max_threads)
-		start_worker_locked(loop);
+	find_reader_locked(loop);
 }
 
 /* gpufs_blocking(): the request of this thread is about to wait. */
@@ -129,7 +135,7 @@ static void on_blocking(void)
 	g_mutex_unlock(&loop->lock);
 }
 
-/* gpufs_loop_make_way(): a request already waits to be read. */
+/* A request already waits in /dev/fuse to be read. */
 static gboolean request_waiting(struct loop *loop)
 {
 	struct pollfd fuse = {.fd = loop->fuse_fd, .events = POLLIN};
@@ -162,9 +168,8 @@ void gpufs_loop_make_way(void)
 static void on_timer_locked(struct loop *loop)
 {
 	loop->timer_at = 0;
-	if (!loop->reading_taken && loop->idle == 0) {
-		if (loop->workers->len < loop->max_threads)
-			start_worker_locked(loop);
+	if (!loop->reading_taken && loop->idle == 0) { /* a start failed */
+		find_reader_locked(loop);
 		return;
 	}
 	if (!loop->reader_answering)
