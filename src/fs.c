@@ -17,6 +17,7 @@
 #include "gpufs/log.h"
 #include "gpufs/tree.h"
 #include "closes.h"
+#include "dirops.h"
 #include "fs.h"
 #include "notify.h"
 #include "prefill.h"
@@ -108,6 +109,8 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	/* One slow lookup must not hold up the directory's others. */
+	gpufs_dirops_want(conn);
 }
 
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)

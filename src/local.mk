@@ -41,6 +41,7 @@ GPUFS_LIBS = libgpufs.a $(CURL_LIBS) $(JSONC_LIBS) $(GLIB_LIBS) -lm
 
 bin_PROGRAMS += gpufs
 gpufs_SOURCES = src/main.c src/fs.c src/fs.h src/notify.c src/notify.h src/closes.c src/closes.h \
-	src/prefill.c src/prefill.h src/stop.c src/stop.h src/loop.c src/loop.h
+	src/prefill.c src/prefill.h src/stop.c src/stop.h src/loop.c src/loop.h \
+	src/dirops.c src/dirops.h
 gpufs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
 gpufs_LDADD = $(GPUFS_LIBS) $(FUSE_LIBS)

@@ -23,6 +23,7 @@
 #include "gpufs/tree.h"
 #include "gpufs/watch.h"
 #include "closes.h"
+#include "dirops.h"
 #include "fs.h"
 #include "loop.h"
 #include "notify.h"
@@ -275,6 +276,7 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 		goto out_session;
 	if (fuse_session_mount(session, cmd->mountpoint) != 0)
 		goto out_signals;
+	gpufs_dirops_enable(session);
 	if (fuse_daemonize(cmd->foreground) != 0)
 		goto out_unmount;
 	if (!cmd->foreground)

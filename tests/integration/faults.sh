@@ -209,3 +209,28 @@ pass "and the other spec is created after it"
 clear_faults
 cd /
 unmount_gpufs
+
+# A fresh mount that never listed fetches each instance it is asked for by
+# itself.  The listing hangs from here on.
+ids=$(curl -sf -H "Authorization: Bearer rc_live_sim" "$SIM_URL$RC/instances" |
+	jq -r '.data[].id' | head -n 8)
+[ "$(echo "$ids" | wc -l)" -eq 8 ] || fail "8 instances at the sim"
+fault "{\"kind\":\"latency\",\"route\":\"$LIST\",\"ms\":20000}"
+
+# Lookups in one directory run side by side (src/dirops.c): while one
+# instance's lookup waits for the provider, another's beside it returns.
+fault "{\"kind\":\"latency\",\"route\":\"$GET1\",\"ms\":20000,\"count\":1}"
+mount_gpufs -o timeout=2,ttl=60,poll=3600
+read -r id1 id2 _ <<<"$(echo $ids)"
+gets=$(sim_count "$GET1")
+stat "$MNT/runcrate/instances/$id1" >/dev/null 2>&1 &
+slow=$!
+wait_until 5 "the slow lookup's GET" test "$(sim_count "$GET1")" -gt "$gets"
+timed 1000 "a lookup beside one that waits for the provider" stat "$MNT/runcrate/instances/$id2"
+assert_eq 0 "$TIMED_RC" "the other lookup succeeds"
+kill -0 "$slow" 2>/dev/null || fail "the slow lookup ended before the other: nothing shown"
+pass "one slow lookup does not hold up the directory"
+wait "$slow" || true
+unmount_gpufs
+
+clear_faults
