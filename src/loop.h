@@ -12,7 +12,7 @@
  * A request that waits (for a provider, another thread's fetch, the
  * daemon's own requests) must not hold up the others: the code that waits
  * says so first (gpufs/blocking.h), and a request that is still not
- * answered after HANDOFF_MS is treated the same, whatever it waits for. */
+ * answered after 2 ms is treated the same, whatever it waits for. */
 #ifndef GPUFS_LOOP_H
 #define GPUFS_LOOP_H
 

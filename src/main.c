@@ -40,8 +40,11 @@
  * at least this long: then it asks again, and gpufs asks the provider once
  * the TTL is over. */
 #define MAX_ATTR_TIMEOUT_S 1.0
-/* Handlers block on HTTP: more waiting threads than libfuse's default. */
-#define MAX_THREADS 32
+/* Handlers block on HTTP: more waiting threads than libfuse's default of
+ * 10.  Fewer than 2 would leave no thread to hand the reading to. */
+#define DEFAULT_MAX_THREADS 32
+#define MIN_MAX_THREADS	    2
+#define MAX_MAX_THREADS	    1000
 /* See loop.h; a spin of milliseconds would only burn CPU. */
 #define DEFAULT_SPIN_US 50
 #define MAX_SPIN_US	10000
@@ -54,6 +57,7 @@ struct options {
 	char *connect_timeout;
 	char *loglevel;
 	char *spin;
+	char *max_threads;
 	int read_only;
 	/* Words that are not options: [SOURCE] MOUNTPOINT, as mount.fuse3
 	 * passes them. */
@@ -73,6 +77,9 @@ static const struct fuse_opt option_spec[] = {
     GPUFS_OPT("connect_timeout=%s", connect_timeout),
     GPUFS_OPT("loglevel=%s", loglevel),
     GPUFS_OPT("spin=%s", spin),
+    /* Ours, not fuse_parse_cmdline's: its default of 10 cannot be told from
+     * a 10 given, and ours is 32. */
+    GPUFS_OPT("max_threads=%s", max_threads),
     GPUFS_OPT("ro", read_only),
     FUSE_OPT_KEY("ro", FUSE_OPT_KEY_KEEP), /* the kernel should know too */
     /* What mount(8) and fstab may hand on that means nothing to a FUSE
@@ -123,13 +130,16 @@ static void usage(const char *progname)
 	       "                           info with -f, debug with -d)\n"
 	       "    -o spin=MICROSECONDS   how long gpufs looks for the next FUSE request\n"
 	       "                           before it sleeps (default %u; 0: never)\n"
+	       "    -o max_threads=COUNT   most threads answering FUSE requests at once\n"
+	       "                           (default %u, %u to %u)\n"
 	       "    -f                     stay in the foreground\n"
 	       "    -d                     debug: log every request (never keys) and FUSE traffic\n"
 	       "    -h, --help             print this help\n"
 	       "    -V, --version          print the version\n"
 	       "\n"
 	       "FUSE options:\n",
-	       progname, DEFAULT_TTL_S, DEFAULT_POLL_S, FAST_POLL_S, DEFAULT_SPIN_US);
+	       progname, DEFAULT_TTL_S, DEFAULT_POLL_S, FAST_POLL_S, DEFAULT_SPIN_US,
+	       DEFAULT_MAX_THREADS, MIN_MAX_THREADS, MAX_MAX_THREADS);
 	fuse_lowlevel_help();
 }
 
@@ -152,20 +162,21 @@ static gboolean parse_seconds(const char *name, const char *text, double fallbac
 	return TRUE;
 }
 
-static gboolean parse_spin(const char *text, unsigned *out)
+/* A whole number from @min to @max for -o @name=, or @fallback if not given. */
+static gboolean parse_count(const char *name, const char *unit, const char *text, unsigned fallback,
+			    unsigned min, unsigned max, unsigned *out)
 {
 	char *end = NULL;
 	guint64 value;
 
 	if (!text) {
-		*out = DEFAULT_SPIN_US;
+		*out = fallback;
 		return TRUE;
 	}
 	value = g_ascii_strtoull(text, &end, 10);
-	if (!g_ascii_isdigit(*text) || *end || value > MAX_SPIN_US) {
-		fprintf(stderr,
-			"gpufs: -o spin=%s: expected microseconds from 0 to %u, e.g. spin=%u\n",
-			text, MAX_SPIN_US, DEFAULT_SPIN_US);
+	if (!g_ascii_isdigit(*text) || *end || value < min || value > max) {
+		fprintf(stderr, "gpufs: -o %s=%s: expected %s from %u to %u, e.g. %s=%u\n", name,
+			text, unit, min, max, name, fallback);
 		return FALSE;
 	}
 	*out = (unsigned)value;
@@ -177,6 +188,7 @@ struct settings {
 	struct gpufs_tree_options tree;
 	struct gpufs_watch_options watch;
 	unsigned spin_us;
+	unsigned max_threads;
 };
 
 static gboolean settings_from(const struct options *opts, struct settings *s)
@@ -187,7 +199,10 @@ static gboolean settings_from(const struct options *opts, struct settings *s)
 	    !parse_seconds("poll", opts->poll, DEFAULT_POLL_S, &poll) ||
 	    !parse_seconds("timeout", opts->timeout, 20, &timeout) ||
 	    !parse_seconds("connect_timeout", opts->connect_timeout, 5, &connect_timeout) ||
-	    !parse_spin(opts->spin, &s->spin_us))
+	    !parse_count("spin", "microseconds", opts->spin, DEFAULT_SPIN_US, 0, MAX_SPIN_US,
+			 &s->spin_us) ||
+	    !parse_count("max_threads", "a thread count", opts->max_threads, DEFAULT_MAX_THREADS,
+			 MIN_MAX_THREADS, MAX_MAX_THREADS, &s->max_threads))
 		return FALSE;
 	s->mount = (struct gpufs_mount_options){
 	    .ttl_us = (gint64)(ttl * G_USEC_PER_SEC),
@@ -224,7 +239,7 @@ static GPtrArray *make_accounts(const struct gpufs_config *config,
 
 /* Runs the session loop until the session ends. */
 static int serve(struct fuse_session *session, const struct fuse_cmdline_opts *cmd,
-		 unsigned spin_us)
+		 const struct settings *s)
 {
 	struct fuse_loop_config *loop;
 	int rc;
@@ -232,15 +247,15 @@ static int serve(struct fuse_session *session, const struct fuse_cmdline_opts *c
 	if (cmd->singlethread)
 		return fuse_session_loop(session);
 	/* Ours has neither libfuse's clone_fd nor its idle thread limit. */
-	if (spin_us > 0 && !cmd->clone_fd && cmd->max_idle_threads == UINT_MAX) {
-		struct gpufs_loop_options options = {.max_threads = MAX_THREADS,
-						     .spin_us = spin_us};
+	if (s->spin_us > 0 && !cmd->clone_fd && cmd->max_idle_threads == UINT_MAX) {
+		struct gpufs_loop_options options = {.max_threads = s->max_threads,
+						     .spin_us = s->spin_us};
 
 		return gpufs_loop_run(session, &options);
 	}
 	loop = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(loop, cmd->clone_fd);
-	fuse_loop_cfg_set_max_threads(loop, MAX_THREADS);
+	fuse_loop_cfg_set_max_threads(loop, s->max_threads);
 	if (cmd->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
 		fuse_loop_cfg_set_idle_threads(loop, cmd->max_idle_threads);
 	rc = fuse_session_loop_mt(session, loop);
@@ -294,7 +309,7 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
 	watch = gpufs_watch_start(tree, accounts, events, &s->watch);
 	gpufs_info("mounted %u account(s) at %s", config->accounts->len, cmd->mountpoint);
 
-	rc = serve(session, cmd, s->spin_us);
+	rc = serve(session, cmd, s);
 	gpufs_stop_loop_ended(stop);
 	gpufs_closes_freeze(closes);
 	gpufs_watch_stop(watch);
@@ -492,6 +507,7 @@ out:
 	g_free(opts.connect_timeout);
 	g_free(opts.loglevel);
 	g_free(opts.spin);
+	g_free(opts.max_threads);
 	g_ptr_array_unref(opts.words);
 	return rc;
 }

@@ -53,7 +53,7 @@ function __gpufs_options
         case 'config=*'
             set values config=(__fish_complete_path (string replace 'config=' '' -- $last))
         case '*'
-            set values config= ro rw ttl= poll= timeout= connect_timeout= loglevel= spin= \
+            set values config= ro rw ttl= poll= timeout= connect_timeout= loglevel= spin= max_threads= \
                 allow_other allow_root auto_unmount default_permissions fsname= subtype= \
                 max_read= clone_fd max_idle_threads=
     end

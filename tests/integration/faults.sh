@@ -233,4 +233,28 @@ pass "one slow lookup does not hold up the directory"
 wait "$slow" || true
 unmount_gpufs
 
+# -o max_threads= bounds the threads that answer: lookups of 8 instances
+# that all wait for the hung provider take 8 threads by default, and no
+# more than 3 with max_threads=3.
+fuse_threads() { grep -lx gpufs-fuse /proc/"$GPUFS_PID"/task/*/comm 2>/dev/null | wc -l; }
+fault "{\"kind\":\"latency\",\"route\":\"$GET1\",\"ms\":20000}"
+for max in "" 3; do
+	mount_gpufs -o timeout=2,ttl=60,poll=3600 ${max:+-o max_threads=$max}
+	readers=()
+	for i in $ids; do
+		stat "$MNT/runcrate/instances/$i" >/dev/null 2>&1 &
+		readers+=($!)
+	done
+	sleep 1 # all have asked, none has timed out
+	threads=$(fuse_threads)
+	wait "${readers[@]}" || true
+	if [ -z "$max" ]; then
+		[ "$threads" -ge 8 ] || fail "8 waiting lookups took $threads threads by default"
+	else
+		[ "$threads" -le "$max" ] || fail "max_threads=$max: $threads threads"
+		[ "$threads" -ge 2 ] || fail "max_threads=$max: only $threads threads"
+	fi
+	pass "8 lookups waiting for the provider: $threads threads (max_threads=${max:-32})"
+	unmount_gpufs
+done
 clear_faults

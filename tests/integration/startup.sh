@@ -62,3 +62,12 @@ for spin in fast 10001 -1 ""; do
 	grep -q "spin=$spin: expected microseconds" "$WORK/err" || fail "spin=$spin: $(cat "$WORK/err")"
 done
 pass "a bad spin= is refused with one line"
+for max in 1 1001 many ""; do
+	if "$GPUFS" -f -o "max_threads=$max" -o config="$WORK/config" "$MNT" 2>"$WORK/err"; then
+		fail "max_threads=$max mounted"
+	fi
+	is_mounted && fail "something is mounted"
+	grep -q "max_threads=$max: expected a thread count from 2 to 1000" "$WORK/err" ||
+		fail "max_threads=$max: $(cat "$WORK/err")"
+done
+pass "a bad max_threads= is refused with one line"
