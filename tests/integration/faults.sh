@@ -16,6 +16,16 @@ clear_faults() {
 	curl -sf -X DELETE "$SIM_URL/_sim/fault" >/dev/null
 }
 
+# gets_over N: the sim has served more than N single-instance GETs.  (A
+# function: wait_until runs it anew each time.)
+gets_over() {
+	[ "$(sim_count "$GET1")" -gt "$1" ]
+}
+
+listing_back() {
+	[ -n "$(ls instances)" ]
+}
+
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
@@ -69,7 +79,7 @@ pass "unexpected JSON does not crash the daemon"
 # Recovery: the provider answers again.
 clear_faults
 sleep 1.1
-wait_until 10 "the listing to recover" test -n "$(ls instances)"
+wait_until 10 "the listing to recover" listing_back
 pass "the daemon recovers when the provider returns"
 id=$(ls instances | head -n 1)
 status=$(cat "instances/$id/status")
@@ -92,7 +102,7 @@ pass "error says the data is stale since when"
 gets=$(sim_count "$GET1")
 cat "instances/$id/status" >/dev/null &
 hung=$!
-wait_until 5 "the hung read's GET" test "$(sim_count "$GET1")" -gt "$gets"
+wait_until 5 "the hung read's GET" gets_over "$gets"
 timed 1000 "a lookup while a read waits for the provider" stat "$MNT/nothing-$RANDOM"
 kill -0 "$hung" 2>/dev/null || fail "the hung read ended before the lookup: nothing shown"
 pass "the lookup did not wait for the hung read"
@@ -212,9 +222,9 @@ unmount_gpufs
 
 # A fresh mount that never listed fetches each instance it is asked for by
 # itself.  The listing hangs from here on.
-ids=$(curl -sf -H "Authorization: Bearer rc_live_sim" "$SIM_URL$RC/instances" |
-	jq -r '.data[].id' | head -n 8)
-[ "$(echo "$ids" | wc -l)" -eq 8 ] || fail "8 instances at the sim"
+ids=$(curl -sf -H "Authorization: Bearer rc_live_sim" "$SIM_URL$RC/instances" | jq -r '.data[].id')
+n=$(echo "$ids" | wc -l)
+[ "$n" -ge 6 ] || fail "at least 6 instances at the sim: $n"
 fault "{\"kind\":\"latency\",\"route\":\"$LIST\",\"ms\":20000}"
 
 # Lookups in one directory run side by side (src/dirops.c): while one
@@ -225,7 +235,7 @@ read -r id1 id2 _ <<<"$(echo $ids)"
 gets=$(sim_count "$GET1")
 stat "$MNT/runcrate/instances/$id1" >/dev/null 2>&1 &
 slow=$!
-wait_until 5 "the slow lookup's GET" test "$(sim_count "$GET1")" -gt "$gets"
+wait_until 5 "the slow lookup's GET" gets_over "$gets"
 timed 1000 "a lookup beside one that waits for the provider" stat "$MNT/runcrate/instances/$id2"
 assert_eq 0 "$TIMED_RC" "the other lookup succeeds"
 kill -0 "$slow" 2>/dev/null || fail "the slow lookup ended before the other: nothing shown"
@@ -233,28 +243,32 @@ pass "one slow lookup does not hold up the directory"
 wait "$slow" || true
 unmount_gpufs
 
-# -o max_threads= bounds the threads that answer: lookups of 8 instances
-# that all wait for the hung provider take 8 threads by default, and no
-# more than 3 with max_threads=3.
+# -o max_threads= bounds the threads that answer: lookups of every instance
+# at the sim, all waiting for the hung provider, take a thread each by
+# default (they run side by side), and no more than 3 with max_threads=3.
 fuse_threads() { grep -lx gpufs-fuse /proc/"$GPUFS_PID"/task/*/comm 2>/dev/null | wc -l; }
 fault "{\"kind\":\"latency\",\"route\":\"$GET1\",\"ms\":20000}"
 for max in "" 3; do
 	mount_gpufs -o timeout=2,ttl=60,poll=3600 ${max:+-o max_threads=$max}
+	gets=$(sim_count "$GET1")
 	readers=()
 	for i in $ids; do
 		stat "$MNT/runcrate/instances/$i" >/dev/null 2>&1 &
 		readers+=($!)
 	done
-	sleep 1 # all have asked, none has timed out
+	# Every thread there may be waits for a GET (within the 2 s timeout).
+	wait_until 2 "${max:-$n} lookups' GETs" gets_over "$((gets + ${max:-$n} - 1))"
+	sleep 0.2 # a thread too many would be started by now
 	threads=$(fuse_threads)
 	wait "${readers[@]}" || true
 	if [ -z "$max" ]; then
-		[ "$threads" -ge 8 ] || fail "8 waiting lookups took $threads threads by default"
+		[ "$threads" -ge "$n" ] ||
+			fail "$n waiting lookups took $threads threads by default (side by side? dirops.c)"
 	else
 		[ "$threads" -le "$max" ] || fail "max_threads=$max: $threads threads"
 		[ "$threads" -ge 2 ] || fail "max_threads=$max: only $threads threads"
 	fi
-	pass "8 lookups waiting for the provider: $threads threads (max_threads=${max:-32})"
+	pass "$n lookups waiting for the provider: $threads threads (max_threads=${max:-32})"
 	unmount_gpufs
 done
 clear_faults

@@ -55,7 +55,7 @@ for opts in "-o spin=10000" "-o spin=0" "-o clone_fd" "-s"; do
 	unmount_gpufs
 done
 for spin in fast 10001 -1 ""; do
-	if "$GPUFS" -f -o "spin=$spin" -o config="$WORK/config" "$MNT" 2>"$WORK/err"; then
+	if timeout 10 "$GPUFS" -f -o "spin=$spin" -o config="$WORK/config" "$MNT" 2>"$WORK/err"; then
 		fail "spin=$spin mounted"
 	fi
 	is_mounted && fail "something is mounted"
@@ -63,7 +63,7 @@ for spin in fast 10001 -1 ""; do
 done
 pass "a bad spin= is refused with one line"
 for max in 1 1001 many ""; do
-	if "$GPUFS" -f -o "max_threads=$max" -o config="$WORK/config" "$MNT" 2>"$WORK/err"; then
+	if timeout 10 "$GPUFS" -f -o "max_threads=$max" -o config="$WORK/config" "$MNT" 2>"$WORK/err"; then
 		fail "max_threads=$max mounted"
 	fi
 	is_mounted && fail "something is mounted"
