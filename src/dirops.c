@@ -17,8 +17,9 @@
 #include "dirops.h"
 
 /* 0 until the first request, INIT, is read; then its id while its reply
- * is still to be amended (the kernel numbers requests from 1 up); DONE
- * after, and at once if the kernel does not offer the flag. */
+ * is still to be amended (a request's id is never 0: that marks a
+ * notification); DONE after, and at once if the kernel does not offer the
+ * flag. */
 #define DONE UINT64_MAX
 static uint64_t init_unique;
 
@@ -55,11 +56,11 @@ static void amend_init_reply(struct iovec *iov, int count)
 	struct fuse_init_out *init;
 	uint64_t unique = __atomic_load_n(&init_unique, __ATOMIC_ACQUIRE);
 
-	if (unique == 0 || count < 2 || iov[0].iov_len != sizeof(*out) || out->unique != unique)
+	if (unique == 0 || iov[0].iov_len != sizeof(*out) || out->unique != unique)
 		return;
 	__atomic_store_n(&init_unique, DONE, __ATOMIC_RELEASE);
-	init = iov[1].iov_base;
-	if (out->error != 0 ||
+	init = count >= 2 ? iov[1].iov_base : NULL;
+	if (!init || out->error != 0 ||
 	    iov[1].iov_len < offsetof(struct fuse_init_out, flags) + sizeof(init->flags) ||
 	    init->major != 7)
 		return;
