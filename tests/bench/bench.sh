@@ -6,8 +6,8 @@ set -eu
 
 # The figures must not depend on who runs the bench: with LANG=C.UTF-8 and
 # no locale archive, every process started here (cat, ls, curl and jq alike)
-# first loads about 15 locale files, 0.2-0.5 ms on this kind of machine, a
-# third of what starting cat costs.  So the bench runs in the C locale, and
+# first loads about 15 locale files, 0.3-0.45 ms on this kind of machine,
+# a quarter of what starting cat costs.  So the bench runs in the C locale, and
 # row 6c repeats row 6 in the caller's.
 # (Every category counts: any one that is not C loads its file.  The
 # timestamps below strip whatever decimal separator the locale uses.)
