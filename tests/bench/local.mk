@@ -1,6 +1,6 @@
 # The benchmark: `make bench` prints one table (see tests/bench/bench.sh).
 # Measure a build without sanitizers: contrib/dev.sh bench does that.
-EXTRA_PROGRAMS += tests/bench/constfs tests/bench/hotread
+check_PROGRAMS += tests/bench/constfs tests/bench/hotread
 tests_bench_constfs_SOURCES = tests/bench/constfs.c
 tests_bench_constfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
 tests_bench_constfs_LDADD = $(FUSE_LIBS)

@@ -19,7 +19,8 @@ integration_tests = \
 	tests/integration/live.sh \
 	tests/integration/docs.sh \
 	tests/integration/examples.sh \
-	tests/integration/install.sh
+	tests/integration/install.sh \
+	tests/integration/bench-smoke.sh
 
 TESTS += $(integration_tests)
 check_PROGRAMS += tests/integration/pollwait
